@@ -1,0 +1,13 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+  },
+  // The e2e suite drives real keepalived daemons in network namespaces; those tests own the
+  // whole host network stack for a while, so suites never run side by side with them.
+  maxWorkers: 2,
+  testTimeout: 30000,
+};

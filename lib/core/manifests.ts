@@ -1,0 +1,165 @@
+/**
+ * A planned instance → the plain Kubernetes objects the OpenShift procedure creates by hand:
+ * service account, SCC role bindings, script ConfigMap and the failover Deployment. Names,
+ * labels and list order are fixed here, so both front ends emit identical objects.
+ */
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IDeploymentStrategy } from 'kubernetes-models/apps/v1/DeploymentStrategy';
+import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { CHECK_SCRIPT_FILE, HOST_PORT_BASE, NOTIFY_SCRIPT_FILE, SCRIPTS_MOUNT_PATH } from './defaults';
+import { toEnv } from './env-contract';
+import type { InstancePlan } from './planner';
+import type { FailoverSpec } from './normalize';
+
+/** A Kubernetes object as plain data. */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Readonly<Record<string, string>>;
+  };
+  readonly [field: string]: unknown;
+}
+
+/** The label every object of an instance carries, as in the documented Deployment. */
+export const INSTANCE_LABEL = 'ipfailover';
+
+/** The SCCs the failover pods need: `privileged` for keepalived, `hostnetwork` for the host's interfaces. */
+export const SCC_NAMES = ['privileged', 'hostnetwork'] as const;
+
+/** The container name of the documented Deployment. */
+export const CONTAINER_NAME = 'openshift-ipfailover';
+
+/** Volume holding inline scripts. */
+const CONFIG_VOLUME = 'config-volume';
+
+/** Name of the ConfigMap holding an instance's inline scripts. */
+export function scriptsConfigMapName(spec: FailoverSpec): string {
+  return `${spec.name}-scripts`;
+}
+
+/** Name of the RoleBinding of a service account to one SCC's cluster role. */
+export function sccRoleBindingName(serviceAccountName: string, scc: string): string {
+  return `${serviceAccountName}-scc-${scc}`;
+}
+
+/** The host port that keeps one pod of an instance per node (and lets instances share nodes). */
+export function hostPortOf(plan: InstancePlan): number {
+  return HOST_PORT_BASE + plan.settings.vrrpIdOffset;
+}
+
+function labelsOf(spec: FailoverSpec): Record<string, string> {
+  return { [INSTANCE_LABEL]: spec.name };
+}
+
+function serviceAccount(spec: FailoverSpec): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: spec.serviceAccountName, namespace: spec.namespace, labels: labelsOf(spec) },
+  } satisfies IServiceAccount;
+}
+
+/** What `oc adm policy add-scc-to-user <scc> -z <account>` grants, limited to one namespace. */
+function sccRoleBinding(spec: FailoverSpec, scc: string): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: sccRoleBindingName(spec.serviceAccountName, scc), namespace: spec.namespace, labels: labelsOf(spec) },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `system:openshift:scc:${scc}` },
+    subjects: [{ kind: 'ServiceAccount', name: spec.serviceAccountName, namespace: spec.namespace }],
+  } satisfies IRoleBinding;
+}
+
+function inlineScripts(spec: FailoverSpec): Record<string, string> {
+  const data: Record<string, string> = {};
+  if (spec.checkScript && 'inline' in spec.checkScript) data[CHECK_SCRIPT_FILE] = spec.checkScript.inline;
+  if (spec.notifyScript && 'inline' in spec.notifyScript) data[NOTIFY_SCRIPT_FILE] = spec.notifyScript.inline;
+  return data;
+}
+
+function scriptsConfigMap(spec: FailoverSpec, data: Record<string, string>): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: scriptsConfigMapName(spec), namespace: spec.namespace, labels: labelsOf(spec) },
+    data,
+  } satisfies IConfigMap;
+}
+
+function strategyOf(spec: FailoverSpec): IDeploymentStrategy {
+  // A surge pod could never schedule: the hostPort already holds every selected node.
+  return spec.strategy === 'RollingUpdate'
+    ? { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } }
+    : { type: 'Recreate' };
+}
+
+function deployment(plan: InstancePlan, withScripts: boolean): KubeObject {
+  const { spec } = plan;
+  const labels = labelsOf(spec);
+  const port = hostPortOf(plan);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: spec.name, namespace: spec.namespace, labels },
+    spec: {
+      strategy: strategyOf(spec),
+      replicas: spec.agent.replicas,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: spec.serviceAccountName,
+          hostNetwork: true,
+          nodeSelector: { ...spec.nodeSelector },
+          containers: [
+            {
+              name: CONTAINER_NAME,
+              image: spec.image,
+              ports: [{ containerPort: port, hostPort: port }],
+              imagePullPolicy: 'IfNotPresent',
+              securityContext: { privileged: true },
+              volumeMounts: [
+                { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
+                { name: 'host-slash', mountPath: '/host', readOnly: true, mountPropagation: 'HostToContainer' },
+                { name: 'etc-sysconfig', mountPath: '/etc/sysconfig', readOnly: true },
+                ...(withScripts ? [{ name: CONFIG_VOLUME, mountPath: SCRIPTS_MOUNT_PATH }] : []),
+              ],
+              env: toEnv(plan.settings).map((v) => ({ ...v })),
+              livenessProbe: { initialDelaySeconds: 10, exec: { command: ['pgrep', 'keepalived'] } },
+            },
+          ],
+          volumes: [
+            { name: 'lib-modules', hostPath: { path: '/lib/modules' } },
+            { name: 'host-slash', hostPath: { path: '/' } },
+            { name: 'etc-sysconfig', hostPath: { path: '/etc/sysconfig' } },
+            ...(withScripts ? [{ name: CONFIG_VOLUME, configMap: { name: scriptsConfigMapName(spec), defaultMode: 0o755 } }] : []),
+          ],
+          ...(spec.imagePullSecrets.length > 0 && { imagePullSecrets: spec.imagePullSecrets.map((name) => ({ name })) }),
+        },
+      },
+    },
+  } satisfies IDeployment;
+}
+
+/**
+ * Every object of one planned instance, in apply order: service account and SCC bindings (when
+ * this instance owns the account), the scripts ConfigMap (when a script is inline), the
+ * Deployment.
+ */
+export function failoverObjects(plan: InstancePlan): KubeObject[] {
+  const { spec } = plan;
+  const objects: KubeObject[] = [];
+  if (plan.ownsServiceAccount) {
+    objects.push(serviceAccount(spec), ...SCC_NAMES.map((scc) => sccRoleBinding(spec, scc)));
+  }
+  const scripts = inlineScripts(spec);
+  const withScripts = Object.keys(scripts).length > 0;
+  if (withScripts) objects.push(scriptsConfigMap(spec, scripts));
+  objects.push(deployment(plan, withScripts));
+  return objects;
+}

@@ -1,0 +1,204 @@
+/**
+ * Props → a resolved, validated {@link FailoverSpec}: defaults applied once, every value
+ * checked, every problem reported (none thrown).
+ */
+import { CHECK_SCRIPT_FILE, DEFAULTS, MAX_CLUSTER_GROUPS, NOTIFY_SCRIPT_FILE, SCRIPTS_MOUNT_PATH } from './defaults';
+import {
+  checkAdvertInterval,
+  checkChainName,
+  checkCheckInterval,
+  checkDnsLabel,
+  checkDnsSubdomain,
+  checkImage,
+  checkInlineScript,
+  checkInteger,
+  checkInterfaceName,
+  checkLabel,
+  checkPort,
+  checkPreemptDelay,
+  checkScriptPath,
+} from './fields';
+import { toIssues, type Issue, type Problem } from './issues';
+import type { DeploymentStrategy, IpFailoverProps, Preemption, ScriptSource } from './props';
+import { crossCheck, type AgentSettings, type SettingKey } from './settings';
+import { parseVirtualIps } from './vip-range';
+
+/** One instance's resolved settings, before the planner gives it VRRP IDs. */
+export interface FailoverSpec {
+  /** Deployment name, `ipfailover` label value and config name. */
+  readonly name: string;
+  readonly namespace: string;
+  readonly image: string;
+  readonly imagePullSecrets: readonly string[];
+  readonly serviceAccountName: string;
+  readonly strategy: DeploymentStrategy;
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly checkScript?: ScriptSource;
+  readonly notifyScript?: ScriptSource;
+  /** The offset the props asked for; `undefined` lets the planner choose. */
+  readonly requestedVrrpIdOffset?: number;
+  /** Agent settings, all but the offset the planner decides. */
+  readonly agent: Omit<AgentSettings, 'vrrpIdOffset'>;
+}
+
+/** Where an instance sits, for names it derives and messages it gives. */
+export interface InstanceContext {
+  /** Construct path or component name, used in messages. */
+  readonly path: string;
+  /** The construct id; the default Deployment name is derived from it. */
+  readonly id: string;
+  /** The namespace to use when the props give none (the chart's). */
+  readonly defaultNamespace?: string;
+}
+
+/** What normalizing gives: a spec when the props are valid, and every issue. */
+export interface Normalized {
+  readonly spec?: FailoverSpec;
+  readonly issues: readonly Issue[];
+}
+
+/** A construct id as a Kubernetes name: `GeoCache` → `geocache`, `geo_cache` → `geo-cache`. */
+export function nameFromId(id: string): string {
+  return id
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
+}
+
+/** The path inside the pod where a script source ends up. */
+function scriptPathOf(source: ScriptSource | undefined, file: string): string | undefined {
+  if (source === undefined) return undefined;
+  return 'inline' in source ? `${SCRIPTS_MOUNT_PATH}/${file}` : source.path;
+}
+
+function checkScriptSource(source: unknown): Problem | undefined {
+  if (typeof source !== 'object' || source === null) {
+    return { value: source, problem: 'is not a script', fix: 'give { inline: "#!/bin/sh\\n…" } or { path: "/abs/path" }' };
+  }
+  if ('inline' in source) return checkInlineScript((source as { inline: unknown }).inline);
+  if ('path' in source) return checkScriptPath((source as { path: unknown }).path);
+  return { value: source, problem: 'has neither inline nor path', fix: 'give { inline: "…" } or { path: "/abs/path" }' };
+}
+
+function checkPreemption(preemption: unknown): Problem | undefined {
+  if (preemption === 'nopreempt') return undefined;
+  if (typeof preemption === 'object' && preemption !== null && 'delaySeconds' in preemption) {
+    return checkPreemptDelay((preemption as { delaySeconds: unknown }).delaySeconds);
+  }
+  return { value: preemption, problem: 'is not a preemption strategy', fix: "use 'nopreempt' or { delaySeconds: 300 }" };
+}
+
+function checkStrategy(strategy: unknown): Problem | undefined {
+  if (strategy === 'Recreate' || strategy === 'RollingUpdate') return undefined;
+  return { value: strategy, problem: 'is not a deployment strategy', fix: "use 'Recreate' or 'RollingUpdate'" };
+}
+
+/** Prop names of the agent settings (the config name comes from `name`). */
+const PROP_OF: Partial<Record<SettingKey, keyof IpFailoverProps>> = { configName: 'name' };
+
+/** Collects problems per prop. */
+class PropChecker {
+  readonly issues: Issue[] = [];
+  constructor(private readonly path: string) {}
+
+  check(field: string, ...problems: Array<Problem | undefined>): void {
+    this.issues.push(...toIssues(this.path, field, problems.filter((p): p is Problem => p !== undefined)));
+  }
+}
+
+/**
+ * Applies defaults and validates the props of one `IpFailover`. Cross-instance rules (VRRP ID
+ * overlap, shared VIPs, the cluster's group limit) are the planner's.
+ */
+export function normalize(props: IpFailoverProps, context: InstanceContext): Normalized {
+  const c = new PropChecker(context.path);
+  const name = props.name ?? nameFromId(context.id);
+  c.check('name', checkDnsLabel(name));
+  const namespace = props.namespace ?? context.defaultNamespace ?? DEFAULTS.namespace;
+  c.check('namespace', checkDnsLabel(namespace));
+
+  const vipInput = props.virtualIps;
+  const validVipInput = typeof vipInput === 'string' || (Array.isArray(vipInput) && vipInput.every((v) => typeof v === 'string'));
+  const parsed = validVipInput ? parseVirtualIps(vipInput) : { vips: [], problems: [{ value: vipInput, problem: 'is not a string or list of strings', fix: 'give "192.0.2.10-12" or ["192.0.2.10"]' }] };
+  c.check('virtualIps', ...parsed.problems);
+
+  const groupsWanted = props.vipGroups ?? parsed.vips.length;
+  c.check('vipGroups', props.vipGroups === undefined ? undefined : checkInteger(props.vipGroups, 1, 255, 'a number of groups'));
+  const vipGroups = Math.min(groupsWanted, parsed.vips.length);
+  if (parsed.problems.length === 0 && vipGroups > MAX_CLUSTER_GROUPS) {
+    c.check(props.vipGroups === undefined ? 'virtualIps' : 'vipGroups', {
+      value: props.vipGroups ?? `${parsed.vips.length} VIPs`,
+      problem: `needs ${vipGroups} VRRP groups, over the cluster limit of ${MAX_CLUSTER_GROUPS}`,
+      fix: `set 'vipGroups' to ${MAX_CLUSTER_GROUPS} or fewer`,
+    });
+  }
+
+  const networkInterface = props.networkInterface ?? DEFAULTS.networkInterface;
+  c.check('networkInterface', checkInterfaceName(networkInterface));
+  const monitorPort = props.monitorPort ?? DEFAULTS.monitorPort;
+  c.check('monitorPort', checkPort(monitorPort));
+  if (props.vrrpIdOffset !== undefined) c.check('vrrpIdOffset', checkInteger(props.vrrpIdOffset, 0, 255, 'a VRRP ID offset'));
+  const replicas = props.replicas ?? DEFAULTS.replicas;
+  c.check('replicas', checkInteger(replicas, 1, 255, 'a replica count'));
+  const nodeSelector = props.nodeSelector ?? DEFAULTS.nodeSelector;
+  c.check('nodeSelector', ...Object.entries(nodeSelector).map(([k, v]) => checkLabel(k, v)));
+  const iptablesChain = props.iptablesChain ?? DEFAULTS.iptablesChain;
+  c.check('iptablesChain', checkChainName(iptablesChain));
+  if (props.checkScript !== undefined) c.check('checkScript', checkScriptSource(props.checkScript));
+  if (props.notifyScript !== undefined) c.check('notifyScript', checkScriptSource(props.notifyScript));
+  const preemption: Preemption = props.preemption ?? { delaySeconds: DEFAULTS.preemptDelaySeconds };
+  c.check('preemption', checkPreemption(preemption));
+  const checkIntervalSeconds = props.checkIntervalSeconds ?? DEFAULTS.checkIntervalSeconds;
+  c.check('checkIntervalSeconds', checkCheckInterval(checkIntervalSeconds));
+  const advertIntervalSeconds = props.advertIntervalSeconds ?? DEFAULTS.advertIntervalSeconds;
+  c.check('advertIntervalSeconds', checkAdvertInterval(advertIntervalSeconds));
+  const image = props.image ?? DEFAULTS.image;
+  c.check('image', checkImage(image));
+  const imagePullSecrets = props.imagePullSecrets ?? [];
+  c.check('imagePullSecrets', ...imagePullSecrets.map(checkDnsSubdomain));
+  const serviceAccountName = props.serviceAccountName ?? DEFAULTS.serviceAccountName;
+  c.check('serviceAccountName', checkDnsSubdomain(serviceAccountName));
+  const strategy = props.strategy ?? DEFAULTS.strategy;
+  c.check('strategy', checkStrategy(strategy));
+  const unicastPeers = props.unicastPeers ?? [];
+
+  const agent: Omit<AgentSettings, 'vrrpIdOffset'> = {
+    configName: name,
+    virtualIps: parsed.vips,
+    vipGroups,
+    networkInterface,
+    monitorPort,
+    replicas,
+    unicastPeers,
+    iptablesChain,
+    ...(props.checkScript && { checkScript: scriptPathOf(props.checkScript, CHECK_SCRIPT_FILE) }),
+    ...(props.notifyScript && { notifyScript: scriptPathOf(props.notifyScript, NOTIFY_SCRIPT_FILE) }),
+    preemption,
+    checkIntervalSeconds,
+    advertIntervalSeconds,
+    excludedVrrpIds: [],
+  };
+  if (c.issues.length > 0) return { issues: c.issues };
+
+  const offsetForCheck = props.vrrpIdOffset ?? 0;
+  for (const p of crossCheck({ ...agent, vrrpIdOffset: offsetForCheck })) {
+    c.check(PROP_OF[p.key] ?? p.key, p);
+  }
+  if (c.issues.length > 0) return { issues: c.issues };
+
+  const spec: FailoverSpec = {
+    name,
+    namespace,
+    image,
+    imagePullSecrets,
+    serviceAccountName,
+    strategy,
+    nodeSelector,
+    ...(props.checkScript && { checkScript: props.checkScript }),
+    ...(props.notifyScript && { notifyScript: props.notifyScript }),
+    ...(props.vrrpIdOffset !== undefined && { requestedVrrpIdOffset: props.vrrpIdOffset }),
+    agent,
+  };
+  return { spec, issues: [] };
+}

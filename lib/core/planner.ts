@@ -1,0 +1,215 @@
+/**
+ * The stack-wide planner: sees every failover instance in declaration order and allocates VRRP
+ * IDs, enforcing the invariants no single Deployment can check on its own.
+ *
+ * It is incremental and first-fit: each instance is checked against the ones before it and
+ * never changes them, so adding an instance at the end never renumbers the others, and eager
+ * (Pulumi) and lazy (cdk8s) front ends get the same allocation.
+ */
+import { MAX_CLUSTER_GROUPS, VRRP_ID_MAX, VRRP_ID_MIN } from './defaults';
+import type { Issue } from './issues';
+import { normalize, type FailoverSpec, type InstanceContext } from './normalize';
+import type { IpFailoverProps } from './props';
+import { groupsOf, vrrpIdsOf, type AgentSettings } from './settings';
+import { formatVirtualIps, parseVirtualIps } from './vip-range';
+
+/** Facts about the cluster the planner must respect. */
+export interface PlannerOptions {
+  /**
+   * VRRP IDs other VRRP speakers on the same network already use, such as the cluster's own
+   * API and ingress keepalived on on-premise installs. No instance gets them.
+   * @default - none
+   */
+  readonly reservedVrrpIds?: readonly number[];
+  /**
+   * Addresses that must never be a VIP: the cluster's API and ingress VIPs (the docs: never
+   * reuse them).
+   * @default - none
+   */
+  readonly reservedVips?: readonly string[];
+}
+
+/** One planned instance: its spec, the settings its agents run with, and its VRRP IDs. */
+export interface InstancePlan {
+  /** Construct path or component name. */
+  readonly path: string;
+  readonly spec: FailoverSpec;
+  /** Agent settings with the allocated offset: what the env carries. */
+  readonly settings: AgentSettings;
+  /** VRRP ID of each group, in group order. */
+  readonly vrrpIds: readonly number[];
+  /** The VIPs of each group, in group order. */
+  readonly groups: readonly (readonly string[])[];
+  /** Whether this instance creates the service account (the first one naming it does). */
+  readonly ownsServiceAccount: boolean;
+}
+
+/** What adding an instance gives: its plan when it fits, and every issue. */
+export interface PlanOutcome {
+  readonly plan?: InstancePlan;
+  readonly issues: readonly Issue[];
+}
+
+/** A run of VRRP IDs. */
+export interface IdRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+const RESERVED = 'the cluster (reservedVrrpIds)';
+
+function describeRange(ids: readonly number[]): string {
+  const first = ids[0];
+  const last = ids[ids.length - 1];
+  return first === last ? `ID ${first}` : `IDs ${first}..${last}`;
+}
+
+/** Allocates VRRP IDs and enforces the cross-instance invariants for one stack. */
+export class Planner {
+  private readonly plans: InstancePlan[] = [];
+  private readonly issuesByPath = new Map<string, Issue[]>();
+  private readonly idOwner = new Map<number, string>();
+  private readonly vipOwner = new Map<string, string>();
+  private readonly nameOwner = new Map<string, string>();
+  private readonly serviceAccounts = new Set<string>();
+  private readonly reservedVips: ReadonlySet<string>;
+  private groupsUsed = 0;
+
+  constructor(options: PlannerOptions = {}) {
+    for (const id of options.reservedVrrpIds ?? []) this.idOwner.set(id, RESERVED);
+    this.reservedVips = new Set(parseVirtualIps(options.reservedVips ?? []).vips);
+  }
+
+  /** Every instance planned so far, in declaration order. */
+  get instances(): readonly InstancePlan[] {
+    return this.plans;
+  }
+
+  /** Every issue found so far, in declaration order. */
+  get issues(): readonly Issue[] {
+    return [...this.issuesByPath.values()].flat();
+  }
+
+  /** The issues of one instance. */
+  issuesFor(path: string): readonly Issue[] {
+    return this.issuesByPath.get(path) ?? [];
+  }
+
+  /** VRRP groups used by the planned instances (the cluster allows {@link MAX_CLUSTER_GROUPS}). */
+  get groupCount(): number {
+    return this.groupsUsed;
+  }
+
+  /** Runs of VRRP IDs that no instance and no reservation uses. */
+  freeVrrpIdRanges(): IdRange[] {
+    const ranges: IdRange[] = [];
+    let first: number | undefined;
+    for (let id = VRRP_ID_MIN; id <= VRRP_ID_MAX + 1; id++) {
+      const free = id <= VRRP_ID_MAX && !this.idOwner.has(id);
+      if (free && first === undefined) first = id;
+      if (!free && first !== undefined) {
+        ranges.push({ first, last: id - 1 });
+        first = undefined;
+      }
+    }
+    return ranges;
+  }
+
+  /** Lowest offset whose `groups` IDs are all free, if any. */
+  firstFreeOffset(groups: number): number | undefined {
+    for (let offset = VRRP_ID_MIN - 1; offset + groups <= VRRP_ID_MAX; offset++) {
+      if (this.idsFree(offset, groups)) return offset;
+    }
+    return undefined;
+  }
+
+  /**
+   * Normalizes, validates and plans one instance against every earlier one. An instance with
+   * issues claims nothing, so it cannot cause errors in later ones.
+   */
+  add(props: IpFailoverProps, context: InstanceContext): PlanOutcome {
+    const { spec, issues } = normalize(props, context);
+    const found: Issue[] = [...issues];
+    let plan: InstancePlan | undefined;
+    if (spec) {
+      const offset = this.checkStack(spec, context.path, found);
+      if (found.length === 0 && offset !== undefined) plan = this.claim(spec, context.path, offset);
+    }
+    if (found.length > 0) this.issuesByPath.set(context.path, [...(this.issuesByPath.get(context.path) ?? []), ...found]);
+    return plan ? { plan, issues: found } : { issues: found };
+  }
+
+  private idsFree(offset: number, groups: number): boolean {
+    for (let id = offset + 1; id <= offset + groups; id++) if (this.idOwner.has(id)) return false;
+    return true;
+  }
+
+  /** Checks one spec against the stack; returns the offset it would get. */
+  private checkStack(spec: FailoverSpec, path: string, found: Issue[]): number | undefined {
+    const issue = (field: string, value: unknown, problem: string, fix: string): void => {
+      found.push({ path, field, value, problem, fix });
+    };
+    const nameKey = `${spec.namespace}/${spec.name}`;
+    const nameOwner = this.nameOwner.get(nameKey);
+    if (nameOwner !== undefined) {
+      issue('name', spec.name, `is already used by '${nameOwner}' in namespace ${spec.namespace}`, "set a different 'name'");
+    }
+    this.checkVips(spec, issue);
+
+    const groups = spec.agent.vipGroups;
+    const left = MAX_CLUSTER_GROUPS - this.groupsUsed;
+    if (groups > left) {
+      const field = spec.agent.vipGroups < spec.agent.virtualIps.length ? 'vipGroups' : 'virtualIps';
+      issue(field, groups, `VRRP groups do not fit: ${this.groupsUsed} of the cluster's ${MAX_CLUSTER_GROUPS} are used`,
+        left > 0 ? `set 'vipGroups' to ${left} or fewer` : 'remove or merge instances');
+      return undefined;
+    }
+    const firstFree = this.firstFreeOffset(groups);
+    const requested = spec.requestedVrrpIdOffset;
+    if (requested === undefined) {
+      if (firstFree === undefined) {
+        const largest = Math.max(0, ...this.freeVrrpIdRanges().map((r) => r.last - r.first + 1));
+        issue('vipGroups', groups, `VRRP groups find no run of ${groups} free VRRP IDs (the largest has ${largest})`, `set 'vipGroups' to ${largest} or fewer`);
+      }
+      return firstFree;
+    }
+    const ids = Array.from({ length: groups }, (_, i) => requested + 1 + i);
+    const owners = [...new Set(ids.map((id) => this.idOwner.get(id)).filter((o): o is string => o !== undefined))];
+    for (const owner of owners) {
+      const taken = this.plans.find((p) => p.path === owner)?.vrrpIds ?? ids.filter((id) => this.idOwner.get(id) === owner);
+      const fix = firstFree === undefined ? 'free some VRRP IDs or use fewer groups' : `use ${firstFree} (first free)`;
+      issue('vrrpIdOffset', requested, `overlaps '${owner}' (${describeRange(taken)})`, fix);
+    }
+    return requested;
+  }
+
+  private checkVips(spec: FailoverSpec, issue: (field: string, value: unknown, problem: string, fix: string) => void): void {
+    const byOwner = new Map<string, string[]>();
+    for (const vip of spec.agent.virtualIps) {
+      const owner = this.vipOwner.get(vip);
+      if (owner !== undefined) byOwner.set(owner, [...(byOwner.get(owner) ?? []), vip]);
+    }
+    for (const [owner, vips] of byOwner) {
+      issue('virtualIps', formatVirtualIps(vips), `${vips.length > 1 ? 'are' : 'is'} already served by '${owner}'`, 'give each VIP to one instance only');
+    }
+    const reserved = spec.agent.virtualIps.filter((vip) => this.reservedVips.has(vip));
+    if (reserved.length > 0) {
+      issue('virtualIps', formatVirtualIps(reserved), "is the cluster's own API or ingress VIP (reservedVips)", 'choose addresses the cluster does not use');
+    }
+  }
+
+  private claim(spec: FailoverSpec, path: string, vrrpIdOffset: number): InstancePlan {
+    const settings: AgentSettings = { ...spec.agent, vrrpIdOffset };
+    const vrrpIds = vrrpIdsOf(settings);
+    for (const id of vrrpIds) this.idOwner.set(id, path);
+    for (const vip of settings.virtualIps) this.vipOwner.set(vip, path);
+    this.nameOwner.set(`${spec.namespace}/${spec.name}`, path);
+    this.groupsUsed += vrrpIds.length;
+    const accountKey = `${spec.namespace}/${spec.serviceAccountName}`;
+    const ownsServiceAccount = !this.serviceAccounts.has(accountKey);
+    this.serviceAccounts.add(accountKey);
+    const plan: InstancePlan = { path, spec, settings, vrrpIds, groups: groupsOf(settings), ownsServiceAccount };
+    this.plans.push(plan);
+    return plan;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The settings one keepalived agent runs with: exactly what the `OPENSHIFT_HA_*` environment
+ * carries. The props normalizer produces them, the env contract writes and reads them, and the
+ * cross-field rules here apply to both, so the two paths cannot drift apart.
+ */
+import type { Preemption } from './props';
+import { checkPeer } from './fields';
+import { familyOfText, groupVips, type IpFamily } from './vip-range';
+import type { Problem } from './issues';
+import { VRRP_ID_MAX } from './defaults';
+
+/** Resolved, validated settings of one failover agent. */
+export interface AgentSettings {
+  /** `OPENSHIFT_HA_CONFIG_NAME`: router_id and VRRPv2 auth_pass. */
+  readonly configName: string;
+  /** Canonical VIPs in order. */
+  readonly virtualIps: readonly string[];
+  /** Number of VRRP groups actually used (≤ number of VIPs). */
+  readonly vipGroups: number;
+  readonly networkInterface: string;
+  /** 0 means no check. */
+  readonly monitorPort: number;
+  readonly vrrpIdOffset: number;
+  readonly replicas: number;
+  /** Empty means multicast. */
+  readonly unicastPeers: readonly string[];
+  /** `''` means add no iptables rule. */
+  readonly iptablesChain: string;
+  /** Absolute path inside the pod, if any. */
+  readonly checkScript?: string;
+  /** Absolute path inside the pod, if any. */
+  readonly notifyScript?: string;
+  readonly preemption: Preemption;
+  readonly checkIntervalSeconds: number;
+  readonly advertIntervalSeconds: number;
+  /** `HA_EXCLUDED_VRRP_IDS`: IDs skipped when numbering the groups. */
+  readonly excludedVrrpIds: readonly number[];
+}
+
+/** A setting's key: the prop name, or the key the env contract maps to a variable. */
+export type SettingKey = keyof AgentSettings;
+
+/** A problem with the setting it belongs to. */
+export interface SettingProblem extends Problem {
+  readonly key: SettingKey;
+}
+
+/** The VRRP groups of the settings: VIPs packed in order. */
+export function groupsOf(settings: Pick<AgentSettings, 'virtualIps' | 'vipGroups'>): string[][] {
+  return groupVips(settings.virtualIps, settings.vipGroups);
+}
+
+/**
+ * VRRP IDs of the groups: `offset + i` for the 1-based group index i. As in Red Hat's image, an
+ * excluded ID bumps the offset for that group and every later one.
+ */
+export function vrrpIdsOf(settings: Pick<AgentSettings, 'vrrpIdOffset' | 'vipGroups' | 'excludedVrrpIds'>): number[] {
+  const excluded = new Set(settings.excludedVrrpIds);
+  const ids: number[] = [];
+  let offset = settings.vrrpIdOffset;
+  for (let i = 1; i <= settings.vipGroups; i++) {
+    while (excluded.has(offset + i)) offset++;
+    ids.push(offset + i);
+  }
+  return ids;
+}
+
+/** The one address family of a VIP list, or a problem when it mixes families. */
+export function familyOfVips(vips: readonly string[]): IpFamily | Problem {
+  const families = new Set(vips.map(familyOfText));
+  if (families.size <= 1) return families.values().next().value ?? 'ipv4';
+  return {
+    value: vips.join(','),
+    problem: 'mixes IPv4 and IPv6 addresses',
+    fix: 'serve each family from its own instance',
+  };
+}
+
+/** Rules that relate several settings; the same for props and for the environment. */
+export function crossCheck(settings: AgentSettings): SettingProblem[] {
+  const problems: SettingProblem[] = [];
+  const family = familyOfVips(settings.virtualIps);
+  if (typeof family !== 'string') problems.push({ key: 'virtualIps', ...family });
+  const seenPeers = new Set<string>();
+  for (const peer of settings.unicastPeers) {
+    const bad = checkPeer(peer, typeof family === 'string' ? family : undefined);
+    if (bad) problems.push({ key: 'unicastPeers', ...bad });
+    else if (seenPeers.has(peer)) problems.push({ key: 'unicastPeers', value: peer, problem: 'is listed twice', fix: 'list each node once' });
+    seenPeers.add(peer);
+  }
+  if (settings.unicastPeers.length > 0 && settings.unicastPeers.length < settings.replicas) {
+    problems.push({
+      key: 'unicastPeers',
+      value: settings.unicastPeers.join(','),
+      problem: `lists ${settings.unicastPeers.length} addresses for ${settings.replicas} replicas`,
+      fix: 'list the address of every node that can run a failover pod',
+    });
+  }
+  const ids = vrrpIdsOf(settings);
+  const last = ids[ids.length - 1] ?? 0;
+  if (last > VRRP_ID_MAX) {
+    problems.push({
+      key: 'vrrpIdOffset',
+      value: settings.vrrpIdOffset,
+      problem: `with ${settings.vipGroups} VIP groups reaches VRRP ID ${last}, past ${VRRP_ID_MAX}`,
+      fix: `use an offset of at most ${settings.vrrpIdOffset - (last - VRRP_ID_MAX)}, or fewer groups`,
+    });
+  }
+  return problems;
+}
