@@ -136,6 +136,9 @@ export function parseVirtualIps(input: string | readonly string[]): VipListParse
   const items = (typeof input === 'string' ? [input] : input).flatMap((part) =>
     part.split(',').map((item) => item.trim()),
   );
+  if (items.every((item) => item === '')) {
+    return { vips: [], problems: [{ value: input, problem: 'lists no address', fix: 'give at least one VIP, for example "192.0.2.10"' }] };
+  }
   const seen = new Set<string>();
   const vips: string[] = [];
   const problems: Problem[] = [];
@@ -149,9 +152,6 @@ export function parseVirtualIps(input: string | readonly string[]): VipListParse
       if (!seen.has(vip)) vips.push(vip);
       seen.add(vip);
     }
-  }
-  if (items.length === 0 || (problems.length === 0 && vips.length === 0)) {
-    problems.push({ value: input, problem: 'lists no address', fix: 'give at least one VIP, for example "192.0.2.10"' });
   }
   return { vips, problems };
 }

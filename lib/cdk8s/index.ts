@@ -1,0 +1,5 @@
+/** ipfailover's cdk8s constructs. */
+export { IpFailover, type IpFailoverProps } from './ip-failover';
+export { configureFailoverPlanner } from './_planner-scope';
+export type { PlannerOptions } from '../core/planner';
+export * from '../core/props';

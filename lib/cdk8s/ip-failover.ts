@@ -1,0 +1,72 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { formatIssueWithoutPath, formatIssues } from '../core/issues';
+import { failoverObjects } from '../core/manifests';
+import type { InstancePlan } from '../core/planner';
+import type { IpFailoverProps } from '../core/props';
+import { toEnv } from '../core/env-contract';
+import { plannerOf } from './_planner-scope';
+
+export type { IpFailoverProps } from '../core/props';
+
+/**
+ * A keepalived failover Deployment serving a set of virtual IPs, with what it needs: service
+ * account, SCC role bindings, the scripts ConfigMap.
+ *
+ * Every instance in an app registers with one planner, which allocates VRRP IDs and checks the
+ * stack-wide rules. Bad props do not throw here: `app.synth()` (and `cdk8s synth`) fail with
+ * every problem of every instance listed, and write nothing.
+ */
+export class IpFailover extends Construct {
+  /** Name of the Deployment (also the `ipfailover` label and config name). */
+  public readonly name: string;
+  /** Namespace of the namespaced objects. */
+  public readonly namespace: string | undefined;
+  /** The VRRP ID offset in effect, given or allocated; `undefined` when the props are invalid. */
+  public readonly vrrpIdOffset: number | undefined;
+  /** VRRP ID of each group, in group order; empty when the props are invalid. */
+  public readonly vrrpIds: readonly number[];
+  /** The VIPs of each VRRP group, in order; the VIPs of one group move together. */
+  public readonly groups: readonly (readonly string[])[];
+  /** The expanded, de-duplicated VIPs. */
+  public readonly virtualIps: readonly string[];
+  /** The failover container's environment (`OPENSHIFT_HA_*`), as written to the Deployment. */
+  public readonly env: Readonly<Record<string, string>>;
+  /** Every object this instance emits, in apply order. */
+  public readonly apiObjects: readonly ApiObject[];
+
+  private readonly plan: InstancePlan | undefined;
+
+  constructor(scope: Construct, id: string, props: IpFailoverProps) {
+    super(scope, id);
+    const planner = plannerOf(this);
+    const path = this.node.path;
+    const { plan } = planner.add(props, { path, id, defaultNamespace: Chart.of(this).namespace });
+    this.node.addValidation({ validate: () => planner.issuesFor(path).map(formatIssueWithoutPath) });
+
+    this.plan = plan;
+    this.name = plan?.spec.name ?? props.name ?? id;
+    this.namespace = plan?.spec.namespace ?? props.namespace;
+    this.vrrpIdOffset = plan?.settings.vrrpIdOffset;
+    this.vrrpIds = plan?.vrrpIds ?? [];
+    this.groups = plan?.groups ?? [];
+    this.virtualIps = plan?.settings.virtualIps ?? [];
+    this.env = plan ? Object.fromEntries(toEnv(plan.settings).map((v) => [v.name, v.value])) : {};
+    this.apiObjects = plan ? failoverObjects(plan).map((obj) => new ApiObject(this, `${obj.kind}-${obj.metadata.name}`, obj)) : [];
+  }
+
+  /** The failover Deployment. Throws when the props are invalid (synthesis reports why). */
+  public get deployment(): ApiObject {
+    const deployment = this.apiObjects.find((obj) => obj.kind === 'Deployment');
+    if (!deployment) {
+      const issues = plannerOf(this).issuesFor(this.node.path);
+      throw new Error(`${this.node.path} has no Deployment because its props are invalid:\n${formatIssues(issues)}`);
+    }
+    return deployment;
+  }
+
+  /** Whether the planner accepted this instance. */
+  public get planned(): boolean {
+    return this.plan !== undefined;
+  }
+}
