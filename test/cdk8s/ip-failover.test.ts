@@ -1,0 +1,178 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Chart, Testing } from 'cdk8s';
+import { parse } from 'yaml';
+import { IpFailover, configureFailoverPlanner } from '../../lib/cdk8s';
+import { DEFAULT_IMAGE } from '../../lib/core/defaults';
+import { buildApp } from '../../examples/cdk8s/main';
+import { validateAgainstSchema } from '../support/schema';
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const synthApp = (app: App): Obj[] => app.charts.flatMap((chart) => Testing.synth(chart) as Obj[]);
+const find = (objects: Obj[], kind: string, name: string): Obj => {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name}`);
+  return found;
+};
+const envOf = (deployment: Obj): Record<string, string> =>
+  Object.fromEntries(deployment.spec.template.spec.containers[0].env.map((e: Obj) => [e.name, e.value]));
+
+describe('the example app (router + geo-cache)', () => {
+  const app = buildApp(Testing.app());
+  const objects = synthApp(app);
+
+  test('matches the snapshot', () => {
+    expect(objects).toMatchSnapshot();
+  });
+
+  test('emits one service account with its two SCC bindings, then each instance', () => {
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'ServiceAccount/ipfailover',
+      'RoleBinding/ipfailover-scc-privileged',
+      'RoleBinding/ipfailover-scc-hostnetwork',
+      'Deployment/ipf-ha-router-us-west',
+      'ConfigMap/ipf-ha-geo-cache-scripts',
+      'Deployment/ipf-ha-geo-cache',
+    ]);
+    expect(objects.every((o) => o.metadata.namespace === 'ipfailover')).toBe(true);
+  });
+
+  test('binds the account to the privileged and hostnetwork SCC cluster roles in its namespace', () => {
+    for (const scc of ['privileged', 'hostnetwork']) {
+      const binding = find(objects, 'RoleBinding', `ipfailover-scc-${scc}`);
+      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `system:openshift:scc:${scc}` });
+      expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'ipfailover', namespace: 'ipfailover' }]);
+    }
+  });
+
+  test('gives the two instances disjoint VRRP IDs and host ports', () => {
+    const router = envOf(find(objects, 'Deployment', 'ipf-ha-router-us-west'));
+    const geo = envOf(find(objects, 'Deployment', 'ipf-ha-geo-cache'));
+    expect([router.OPENSHIFT_HA_VRRP_ID_OFFSET, router.OPENSHIFT_HA_VIP_GROUPS]).toEqual(['0', '5']);
+    expect([geo.OPENSHIFT_HA_VRRP_ID_OFFSET, geo.OPENSHIFT_HA_VIP_GROUPS]).toEqual(['5', '2']);
+    const ports = ['ipf-ha-router-us-west', 'ipf-ha-geo-cache'].map(
+      (name) => find(objects, 'Deployment', name).spec.template.spec.containers[0].ports[0],
+    );
+    expect(ports).toEqual([{ containerPort: 63000, hostPort: 63000 }, { containerPort: 63005, hostPort: 63005 }]);
+  });
+
+  test('exposes the plan as read-only properties', () => {
+    const chart = app.charts[0]!;
+    const [router, geo] = ['ipf-ha-router-us-west', 'ipf-ha-geo-cache'].map((id) => chart.node.findChild(id) as IpFailover);
+    expect(router!.vrrpIds).toEqual([1, 2, 3, 4, 5]);
+    expect(geo!.vrrpIds).toEqual([6, 7]);
+    expect(geo!.groups).toEqual([['198.51.100.101', '198.51.100.102', '198.51.100.103'], ['198.51.100.104', '198.51.100.105']]);
+    expect(geo!.env.OPENSHIFT_HA_PREEMPTION).toBe('nopreempt');
+    expect(geo!.deployment.name).toBe('ipf-ha-geo-cache');
+  });
+
+  test('mounts the inline check script from its ConfigMap with mode 0755', () => {
+    const geo = find(objects, 'Deployment', 'ipf-ha-geo-cache');
+    const pod = geo.spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'config-volume', configMap: { name: 'ipf-ha-geo-cache-scripts', defaultMode: 0o755 } });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'config-volume', mountPath: '/etc/keepalive' });
+    expect(envOf(geo).OPENSHIFT_HA_CHECK_SCRIPT).toBe('/etc/keepalive/check.sh');
+    expect(find(objects, 'ConfigMap', 'ipf-ha-geo-cache-scripts').data['check.sh']).toMatch(/^#!\/bin\/sh\n/);
+    expect(geo.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+  });
+
+  test('every object validates against the Kubernetes schema', () => {
+    for (const obj of objects) expect(() => validateAgainstSchema(obj as never)).not.toThrow();
+  });
+});
+
+describe("the docs' example Deployment", () => {
+  // YAML 1.1, as kubectl reads it: `defaultMode: 0755` is octal (493).
+  const documented = parse(readFileSync(join(__dirname, '../fixtures/docs-deployment.yaml'), 'utf8'), { version: '1.1' }) as Obj;
+
+  test('is reproduced fact for fact, with only the listed deviations', () => {
+    const chart = Testing.chart();
+    const failover = new IpFailover(chart, 'ipfailover-keepalived', {
+      virtualIps: '1.1.1.1-2',
+      vipGroups: 10,
+      networkInterface: 'ens3',
+      monitorPort: 30060,
+      vrrpIdOffset: 0,
+      replicas: 2,
+      iptablesChain: 'INPUT',
+      checkScript: { inline: '#!/bin/bash\nexit 0\n' },
+      preemption: { delaySeconds: 300 },
+      checkIntervalSeconds: 2,
+      imagePullSecrets: ['openshift-pull-secret'],
+    });
+    const ours = find(Testing.synth(chart) as Obj[], 'Deployment', 'ipfailover-keepalived');
+
+    const expected = structuredClone(documented);
+    const labels = { ipfailover: 'ipfailover-keepalived' }; // the instance's own name, not "hello-openshift"
+    expected.metadata.labels = labels;
+    expected.metadata.namespace = 'default';
+    expected.spec.selector.matchLabels = labels;
+    expected.spec.template.metadata.labels = labels;
+    const container = expected.spec.template.spec.containers[0];
+    container.image = DEFAULT_IMAGE; // our agent image
+    const env = container.env as Obj[];
+    const set = (name: string, value: string): void => void (env.find((e) => e.name === name)!.value = value);
+    set('OPENSHIFT_HA_CONFIG_NAME', 'ipfailover-keepalived'); // the config name is the Deployment's
+    set('OPENSHIFT_HA_VIP_GROUPS', '2'); // 10 groups of 2 VIPs is 2 groups: written as meant
+    set('OPENSHIFT_HA_CHECK_SCRIPT', '/etc/keepalive/check.sh'); // the inline script's file
+    env.push({ name: 'IPFAILOVER_ADVERT_INTERVAL', value: '1' }); // ours; Red Hat's image ignores it
+    expected.spec.template.spec.volumes[3].configMap.name = 'ipfailover-keepalived-scripts';
+    expect(ours).toEqual(expected);
+    expect(failover.vrrpIds).toEqual([1, 2]);
+  });
+});
+
+describe('validation', () => {
+  test('synth fails listing every problem of every instance with its path, and writes nothing', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'ipfailover-synth-'));
+    const app = new App({ outdir });
+    const chart = new Chart(app, 'edge');
+    new IpFailover(chart, 'router', { virtualIps: '192.0.2.1-5', vrrpIdOffset: 7 });
+    new IpFailover(chart, 'cache', { virtualIps: '192.0.2.5,192.0.2.20', vrrpIdOffset: 10 });
+    new IpFailover(chart, 'broken', { virtualIps: '10.0.0.4-2', monitorPort: -1 });
+    expect(() => app.synth()).toThrow(
+      [
+        'Validation failed with the following errors:',
+        "  [edge/cache] 'virtualIps' \"192.0.2.5\" is already served by 'edge/router'; give each VIP to one instance only",
+        "  [edge/cache] 'vrrpIdOffset' 10 overlaps 'edge/router' (IDs 8..12); use 0 (first free)",
+        "  [edge/broken] 'virtualIps' \"10.0.0.4-2\" ends before it starts; write 10.0.0.2-4",
+        "  [edge/broken] 'monitorPort' -1 is not a port; use a whole number from 0 to 65535",
+      ].join('\n'),
+    );
+    expect(readdirSync(outdir)).toEqual([]);
+  });
+
+  test('an invalid instance emits no objects and its deployment accessor says why', () => {
+    const chart = Testing.chart();
+    const bad = new IpFailover(chart, 'bad', { virtualIps: 'nope' });
+    expect(bad.apiObjects).toEqual([]);
+    expect(bad.planned).toBe(false);
+    expect(() => bad.deployment).toThrow(/bad has no Deployment because its props are invalid:\n.*'virtualIps' "nope" is not an IP address/);
+  });
+
+  test('planners are per app: the same VIPs in two apps do not conflict', () => {
+    for (const app of [Testing.app(), Testing.app()]) {
+      const failover = new IpFailover(new Chart(app, 'c'), 'vips', { virtualIps: '192.0.2.1' });
+      expect(failover.vrrpIds).toEqual([1]);
+    }
+  });
+
+  test("configureFailoverPlanner reserves the cluster's VRRP IDs and VIPs", () => {
+    const app = Testing.app();
+    configureFailoverPlanner(app, { reservedVrrpIds: [1, 2], reservedVips: ['192.0.2.100'] });
+    const chart = new Chart(app, 'c');
+    expect(new IpFailover(chart, 'a', { virtualIps: '192.0.2.1' }).vrrpIds).toEqual([3]);
+    new IpFailover(chart, 'b', { virtualIps: '192.0.2.100' });
+    expect(() => app.synth()).toThrow(/\[c\/b\] 'virtualIps' "192\.0\.2\.100" is the cluster's own API or ingress VIP/);
+    expect(() => configureFailoverPlanner(app, {})).toThrow(/before creating the first IpFailover/);
+  });
+
+  test("takes the chart's namespace, else 'default', and the id as the name", () => {
+    const app = Testing.app();
+    const inNs = new IpFailover(new Chart(app, 'a', { namespace: 'edge' }), 'Geo_Cache', { virtualIps: '192.0.2.1' });
+    const plain = new IpFailover(new Chart(app, 'b'), 'vips', { virtualIps: '192.0.2.2' });
+    expect([inNs.name, inNs.namespace, plain.namespace]).toEqual(['geo-cache', 'edge', 'default']);
+  });
+});

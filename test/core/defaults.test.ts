@@ -1,0 +1,62 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_IMAGE, DEFAULTS } from '../../lib/core/defaults';
+
+const root = join(__dirname, '..', '..');
+
+/** The `@default` value of each prop in props.ts, by prop name. */
+function documentedDefaults(): Map<string, string> {
+  const source = readFileSync(join(root, 'lib/core/props.ts'), 'utf8');
+  const found = new Map<string, string>();
+  const re = /@default ([^\n]*)\n\s*\*\/\n\s*readonly (\w+)\?/g;
+  for (let m = re.exec(source); m; m = re.exec(source)) found.set(m[2]!, m[1]!.trim());
+  return found;
+}
+
+describe('documented defaults', () => {
+  const documented = documentedDefaults();
+
+  test('every optional prop of IpFailoverProps states a default', () => {
+    const source = readFileSync(join(root, 'lib/core/props.ts'), 'utf8');
+    const ipFailover = source.slice(source.indexOf('export interface IpFailoverProps'));
+    const optional = [...ipFailover.matchAll(/readonly (\w+)\?:/g)].map((m) => m[1]!);
+    expect(optional.filter((name) => !documented.has(name))).toEqual([]);
+  });
+
+  test.each(Object.entries({
+    networkInterface: `'${DEFAULTS.networkInterface}'`,
+    monitorPort: String(DEFAULTS.monitorPort),
+    replicas: String(DEFAULTS.replicas),
+    nodeSelector: `{ 'node-role.kubernetes.io/worker': '' }`,
+    iptablesChain: `'${DEFAULTS.iptablesChain}'`,
+    checkIntervalSeconds: String(DEFAULTS.checkIntervalSeconds),
+    advertIntervalSeconds: String(DEFAULTS.advertIntervalSeconds),
+    serviceAccountName: `'${DEFAULTS.serviceAccountName}'`,
+    strategy: `'${DEFAULTS.strategy}'`,
+  }))('the @default of %s is the value in DEFAULTS', (prop, value) => {
+    expect(documented.get(prop)).toBe(value);
+  });
+
+  test('preemption and image defaults are documented as applied', () => {
+    expect(documented.get('preemption')).toBe(`{ delaySeconds: ${DEFAULTS.preemptDelaySeconds} } (\`preempt_delay ${DEFAULTS.preemptDelaySeconds}\`)`);
+    expect(documented.get('image')).toContain(`'${DEFAULT_IMAGE}'`);
+    expect(DEFAULTS.nodeSelector).toEqual({ 'node-role.kubernetes.io/worker': '' });
+  });
+
+  test('the default image is tagged with the package version', () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(DEFAULT_IMAGE.endsWith(`:${version}`)).toBe(true);
+  });
+});
+
+describe('import boundary', () => {
+  const coreDir = join(root, 'lib/core');
+  test.each(readdirSync(coreDir).filter((f) => f.endsWith('.ts')))('lib/core/%s imports no framework and does no I/O', (file) => {
+    const source = readFileSync(join(coreDir, file), 'utf8');
+    const imports = [...source.matchAll(/^import (type )?[^'"]*['"]([^'"]+)['"]/gm)].map((m) => ({ typeOnly: !!m[1], from: m[2]! }));
+    const runtime = imports.filter((i) => !i.typeOnly).map((i) => i.from);
+    expect(runtime.filter((from) => !from.startsWith('./') && from !== 'ipaddr.js')).toEqual([]);
+    expect(imports.filter((i) => i.typeOnly && !i.from.startsWith('./') && !i.from.startsWith('kubernetes-models/'))).toEqual([]);
+    expect(source).not.toMatch(/\bprocess\.|\brequire\(/);
+  });
+});
