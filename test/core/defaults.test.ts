@@ -60,3 +60,23 @@ describe('import boundary', () => {
     expect(source).not.toMatch(/\bprocess\.|\brequire\(/);
   });
 });
+
+describe('README props table', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('## Props of `IpFailover`'));
+  const rows = new Map(
+    [...table.matchAll(/^\| `(\w+)`[^|]*\|[^|]*\| (.*) \|$/gm)].map((m) => [m[1]!, m[2]!.replace(/`/g, '')]),
+  );
+  const documented = documentedDefaults();
+
+  test('lists every prop of IpFailoverProps', () => {
+    const source = readFileSync(join(root, 'lib/core/props.ts'), 'utf8');
+    const ipFailover = source.slice(source.indexOf('export interface IpFailoverProps'));
+    const props = [...ipFailover.matchAll(/readonly (\w+)\??:/g)].map((m) => m[1]!);
+    expect(props.filter((p) => !rows.has(p))).toEqual([]);
+  });
+
+  test.each([...documented].filter(([, d]) => !d.startsWith('-')))('states the @default of %s', (prop, value) => {
+    expect(value.startsWith(rows.get(prop) ?? '(missing)')).toBe(true);
+  });
+});
