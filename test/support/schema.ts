@@ -30,6 +30,6 @@ export function validateAgainstSchema(obj: { apiVersion: string; kind: string; m
   try {
     new model(obj as never).validate();
   } catch (error) {
-    throw new Error(`${obj.kind} ${obj.metadata?.name}: ${(error as Error).message}`);
+    throw new Error(`${obj.kind} ${obj.metadata?.name}: ${(error as Error).message}`, { cause: error });
   }
 }
