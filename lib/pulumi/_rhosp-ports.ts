@@ -1,0 +1,116 @@
+import type { execFile as ExecFile } from 'node:child_process';
+import * as pulumi from '@pulumi/pulumi';
+import { formatIssues } from '../core/issues';
+import { parsePortShow, planPortPairs, portChangeArgs, portShowArgs, type PortPairPlan } from '../core/rhosp';
+
+/**
+ * The allowed address pairs of node ports the stack does not own, as one dynamic resource per
+ * IpFailover. `@pulumi/openstack` has no resource for "some pairs on someone else's port" (its
+ * `networking.Port` owns the whole port and its whole pair list), so this resource does the
+ * read-modify-write itself, through the `openstack` CLI, with the rules of `core/rhosp`:
+ * additive, reversible (tags mark our pairs), refusing the cluster's own VIPs.
+ */
+
+/** Runs the `openstack` CLI with the given arguments and resolves to its standard output. */
+export type OpenStackCli = (args: readonly string[]) => Promise<string>;
+
+/** What the resource stores: its inputs, and what it found and did per port. */
+export interface AllowedAddressPairsState {
+  /** The component name, for messages. */
+  readonly path: string;
+  /** The ports carrying the pairs. */
+  readonly portIds: readonly string[];
+  /** The VIPs that are our pairs on every port, canonical. */
+  readonly vips: readonly string[];
+  /** The CLI program to run. */
+  readonly cli: string;
+  /** Per port: the pairs left as they were (the cluster's), after the last change. */
+  readonly keptPairs?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The CLI through `child_process`; resolved when the provider runs, not when it is serialized. */
+function systemCli(program: string): OpenStackCli {
+  return async (args) => {
+    // Required here rather than at the top: the provider is serialized into the state file and
+    // loaded again by the engine, and a built-in module must be required where it runs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { execFile } = require('node:child_process') as { execFile: typeof ExecFile };
+    return new Promise<string>((resolve, reject) => {
+      execFile(program, [...args], { maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`${program} ${args.join(' ')} failed: ${String(stderr).trim() || error.message}`));
+        else resolve(String(stdout));
+      });
+    });
+  };
+}
+
+/**
+ * Brings every port to "exactly `vips` are ours". All ports are read and planned before the
+ * first write, so a refusal on one port changes none.
+ */
+export async function reconcilePorts(cli: OpenStackCli, path: string, portIds: readonly string[], vips: readonly string[]): Promise<PortPairPlan[]> {
+  const plans: PortPairPlan[] = [];
+  for (const portId of portIds) {
+    const state = parsePortShow(await cli(portShowArgs(portId)), portId);
+    plans.push(planPortPairs(state, vips, path));
+  }
+  const issues = plans.flatMap((p) => p.issues);
+  if (issues.length > 0) throw new Error(formatIssues(issues));
+  for (const plan of plans) {
+    for (const args of portChangeArgs(plan)) await cli(args);
+  }
+  return plans;
+}
+
+function sameSet(a: readonly string[] = [], b: readonly string[] = []): boolean {
+  return a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
+}
+
+function keptOf(plans: readonly PortPairPlan[]): Record<string, string[]> {
+  return Object.fromEntries(plans.map((p) => [p.portId, p.keep.map((pair) => pair.ipAddress)]));
+}
+
+/**
+ * The dynamic provider. `cli` replaces the `openstack` program (tests pass a fake Neutron);
+ * without it, the CLI named in the resource's inputs runs.
+ */
+export function allowedAddressPairsProvider(cli?: OpenStackCli): pulumi.dynamic.ResourceProvider {
+  const cliFor = (state: AllowedAddressPairsState): OpenStackCli => cli ?? systemCli(state.cli);
+  return {
+    async diff(_id, olds: AllowedAddressPairsState, news: AllowedAddressPairsState) {
+      const changed = !sameSet(olds.portIds, news.portIds) || !sameSet(olds.vips, news.vips);
+      return { changes: changed, replaces: [], deleteBeforeReplace: false };
+    },
+    async create(inputs: AllowedAddressPairsState) {
+      const plans = await reconcilePorts(cliFor(inputs), inputs.path, inputs.portIds, inputs.vips);
+      return { id: `ipfailover-pairs/${inputs.path}`, outs: { ...inputs, keptPairs: keptOf(plans) } };
+    },
+    async update(_id, olds: AllowedAddressPairsState, news: AllowedAddressPairsState) {
+      const dropped = olds.portIds.filter((p) => !news.portIds.includes(p));
+      await reconcilePorts(cliFor(news), news.path, dropped, []);
+      const plans = await reconcilePorts(cliFor(news), news.path, news.portIds, news.vips);
+      return { outs: { ...news, keptPairs: keptOf(plans) } };
+    },
+    async delete(_id, olds: AllowedAddressPairsState) {
+      await reconcilePorts(cliFor(olds), olds.path, olds.portIds, []);
+    },
+  };
+}
+
+/** Inputs of {@link AllowedAddressPairs}. */
+export interface AllowedAddressPairsArgs {
+  readonly path: pulumi.Input<string>;
+  readonly portIds: pulumi.Input<readonly pulumi.Input<string>[]>;
+  readonly vips: pulumi.Input<readonly pulumi.Input<string>[]>;
+  readonly cli: pulumi.Input<string>;
+}
+
+/** The VIPs of one IpFailover as allowed address pairs on the node ports. */
+export class AllowedAddressPairs extends pulumi.dynamic.Resource {
+  /** Per port, the pairs left untouched by the last change (the cluster's API/ingress VIPs, …). */
+  declare public readonly keptPairs: pulumi.Output<Record<string, string[]>>;
+
+  constructor(name: string, args: AllowedAddressPairsArgs, opts?: pulumi.CustomResourceOptions, cli?: OpenStackCli) {
+    super(allowedAddressPairsProvider(cli), name, { ...args, keptPairs: undefined }, opts, 'ipfailover', 'AllowedAddressPairs');
+  }
+}

@@ -1,0 +1,215 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as openstack from '@pulumi/openstack';
+import * as pulumi from '@pulumi/pulumi';
+import { toEnv } from '../core/env-contract';
+import { formatIssues } from '../core/issues';
+import { failoverObjects, type KubeObject } from '../core/manifests';
+import type { InstancePlan, Planner } from '../core/planner';
+import type { IpFailoverProps } from '../core/props';
+import { canonicalAddress } from '../core/rhosp';
+import { childName, emitObject } from './_emit';
+import { serviceAccountOwners, stackPlanner } from './_planner-scope';
+import { AllowedAddressPairs, type OpenStackCli } from './_rhosp-ports';
+
+/** Where to reserve the VIPs in Neutron, so its IPAM never hands them to another port. */
+export interface VipReservationArgs {
+  /** The network of the node ports. */
+  readonly networkId: pulumi.Input<string>;
+  /** The subnet the VIPs belong to. */
+  readonly subnetId: pulumi.Input<string>;
+}
+
+/**
+ * Red Hat OpenStack Platform: make every VIP an allowed address pair on the nodes' Neutron ports
+ * (the docs' "RHOSP only" step). Pairs the ports already have are kept; destroying the stack
+ * removes only the pairs it added; a VIP the port already carries as the cluster's API or
+ * ingress VIP is refused.
+ */
+export interface IpFailoverOpenStackArgs {
+  /**
+   * Neutron ports (IDs or names) of the nodes that can hold the VIPs: every node the failover
+   * pods can run on. May come from other resources or `openstack.networking.getPort`.
+   */
+  readonly portIds: pulumi.Input<readonly pulumi.Input<string>[]>;
+  /**
+   * Reserve each VIP as a fixed IP of a stack-owned, unbound port on this network and subnet, as
+   * the installer does for the API and ingress VIPs.
+   * @default - no reservation: make sure the VIPs lie outside the subnet's allocation pools
+   */
+  readonly reserveOn?: VipReservationArgs;
+  /**
+   * The OpenStack CLI program that edits the node ports, run where `pulumi up` runs, with the
+   * credentials the CLI finds (`OS_CLOUD` and `clouds.yaml`, or `OS_*` variables).
+   * @default 'openstack'
+   */
+  readonly cli?: string;
+}
+
+/**
+ * Args of {@link IpFailover}: the props of the cdk8s construct, with Pulumi additions.
+ *
+ * Plan-affecting fields (`virtualIps`, `vipGroups`, `vrrpIdOffset`, `replicas`, `name`,
+ * `namespace`, and every other prop the env or the object names derive from) are plain values:
+ * the stack's planner checks and allocates them while the program runs. `image` and the
+ * `openstack` port IDs and network may be `pulumi.Input`s, so they can come from other resources.
+ */
+export interface IpFailoverArgs extends Omit<IpFailoverProps, 'image'> {
+  /**
+   * Container image of the failover pod; may be the output of an image build.
+   * @default 'ghcr.io/ipfailover/ipfailover:0.1.0' (built from this repository's Dockerfile)
+   */
+  readonly image?: pulumi.Input<string>;
+  /**
+   * Make the VIPs reachable on RHOSP node ports (allowed address pairs).
+   * @default - no OpenStack changes
+   */
+  readonly openstack?: IpFailoverOpenStackArgs;
+  /**
+   * The planner this instance registers with.
+   * @default - the program's planner, shared by every component of the run
+   */
+  readonly planner?: Planner;
+}
+
+/** Test seam: replaces the `openstack` CLI of the RHOSP resource. */
+export interface IpFailoverOptions extends pulumi.ComponentResourceOptions {
+  /** @internal */
+  readonly openstackCli?: OpenStackCli;
+}
+
+/** Type token of {@link IpFailover}. */
+export const IP_FAILOVER_TYPE = 'ipfailover:index:IpFailover';
+
+/** The image a placeholder stands for while an `Output` image is planned. */
+function plannedImage(image: pulumi.Input<string> | undefined): string | undefined {
+  return typeof image === 'string' ? image : undefined;
+}
+
+/** The Deployment with its container image replaced by an `Input` (the planner saw the default). */
+function withImage(obj: KubeObject, image: pulumi.Input<string>): KubeObject {
+  const spec = obj['spec'] as { template: { spec: { containers: Array<Record<string, unknown>> } } };
+  const containers = spec.template.spec.containers.map((c) => ({ ...c, image }));
+  return { ...obj, spec: { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, containers } } } };
+}
+
+/**
+ * A keepalived failover Deployment serving a set of virtual IPs, with its service account, SCC
+ * role bindings and scripts ConfigMap, as `@pulumi/kubernetes` resources; optionally the VIPs as
+ * allowed address pairs on RHOSP node ports.
+ *
+ * Every instance of a program registers with the program's planner, which allocates VRRP IDs and
+ * checks the stack-wide rules at construction: bad args throw one `ResourceError` listing every
+ * problem of this instance.
+ *
+ * Children: `<name>-<kind>-<object name>` for each Kubernetes object (`edge-deployment-edge`),
+ * `<name>-allowed-address-pairs` and `<name>-vip-<address>` for RHOSP.
+ */
+export class IpFailover extends pulumi.ComponentResource {
+  /** Name of the Deployment (also the `ipfailover` label and config name). */
+  public readonly deploymentName: string;
+  /** Namespace of the namespaced objects. */
+  public readonly namespace: string;
+  /** The VRRP ID offset in effect, given or allocated. */
+  public readonly vrrpIdOffset: number;
+  /** VRRP ID of each group, in group order. */
+  public readonly vrrpIds: readonly number[];
+  /** The VIPs of each VRRP group, in order; the VIPs of one group move together. */
+  public readonly groups: readonly (readonly string[])[];
+  /** The expanded, de-duplicated VIPs. */
+  public readonly virtualIps: readonly string[];
+  /** The failover container's environment (`OPENSHIFT_HA_*`), as written to the Deployment. */
+  public readonly env: Readonly<Record<string, string>>;
+  /** Every Kubernetes resource of this instance, in apply order. */
+  public readonly resources: readonly pulumi.CustomResource[];
+  /** The failover Deployment. */
+  public readonly deployment: k8s.apps.v1.Deployment;
+  /** The RHOSP allowed address pairs, when `openstack` is given. */
+  public readonly allowedAddressPairs?: AllowedAddressPairs;
+  /** The ports reserving the VIPs, when `openstack.reserveOn` is given. */
+  public readonly vipPorts: readonly openstack.networking.Port[];
+
+  constructor(name: string, args: IpFailoverArgs, opts: IpFailoverOptions = {}) {
+    const { openstackCli, ...componentOpts } = opts;
+    super(IP_FAILOVER_TYPE, name, {}, componentOpts);
+    const planner = args.planner ?? stackPlanner();
+    const { plan, issues } = planner.add(propsOf(args), { path: name, id: name });
+    if (!plan) throw new pulumi.ResourceError(formatIssues(issues), this, true);
+
+    this.deploymentName = plan.spec.name;
+    this.namespace = plan.spec.namespace;
+    this.vrrpIdOffset = plan.settings.vrrpIdOffset;
+    this.vrrpIds = plan.vrrpIds;
+    this.groups = plan.groups;
+    this.virtualIps = plan.settings.virtualIps;
+    this.env = Object.fromEntries(toEnv(plan.settings).map((v) => [v.name, v.value]));
+    this.resources = this.emitKubernetes(name, plan, args.image, serviceAccountOwners(planner));
+    this.deployment = this.resources[this.resources.length - 1] as k8s.apps.v1.Deployment;
+
+    this.vipPorts = args.openstack?.reserveOn ? this.reserveVips(name, args.openstack.reserveOn) : [];
+    if (args.openstack) {
+      this.allowedAddressPairs = new AllowedAddressPairs(
+        `${name}-allowed-address-pairs`,
+        { path: name, portIds: args.openstack.portIds, vips: this.virtualIps.map(canonicalAddress), cli: args.openstack.cli ?? 'openstack' },
+        { parent: this, dependsOn: [...this.vipPorts] },
+        openstackCli,
+      );
+    }
+
+    this.registerOutputs({
+      deploymentName: this.deploymentName,
+      namespace: this.namespace,
+      vrrpIdOffset: this.vrrpIdOffset,
+      vrrpIds: this.vrrpIds,
+      groups: this.groups,
+      virtualIps: this.virtualIps,
+      ...(this.allowedAddressPairs && { keptPairs: this.allowedAddressPairs.keptPairs }),
+    });
+  }
+
+  private emitKubernetes(
+    name: string,
+    plan: InstancePlan,
+    image: pulumi.Input<string> | undefined,
+    owners: Map<string, pulumi.CustomResource[]>,
+  ): pulumi.CustomResource[] {
+    const accountKey = `${plan.spec.namespace}/${plan.spec.serviceAccountName}`;
+    const emitted: pulumi.CustomResource[] = [];
+    for (const obj of failoverObjects(plan)) {
+      const isDeployment = obj.kind === 'Deployment';
+      const object = isDeployment && image !== undefined && typeof image !== 'string' ? withImage(obj, image) : obj;
+      // Pods are admitted against the SCC bindings: create the account and bindings first,
+      // including those of the instance that owns a shared account.
+      const dependsOn = isDeployment ? [...emitted, ...(owners.get(accountKey) ?? [])] : [];
+      emitted.push(emitObject(childName(name, obj), object, { parent: this, dependsOn }));
+    }
+    if (plan.ownsServiceAccount) owners.set(accountKey, emitted.filter((r) => !(r instanceof k8s.apps.v1.Deployment)));
+    return emitted;
+  }
+
+  private reserveVips(name: string, on: VipReservationArgs): openstack.networking.Port[] {
+    return this.virtualIps.map(
+      (vip) =>
+        new openstack.networking.Port(
+          `${name}-vip-${vip}`,
+          {
+            name: `${this.deploymentName}-vip-${vip}`,
+            description: `failover VIP of ${this.namespace}/${this.deploymentName} (ipfailover); not bound to any server`,
+            networkId: on.networkId,
+            fixedIps: [{ subnetId: on.subnetId, ipAddress: vip }],
+            adminStateUp: false,
+          },
+          { parent: this },
+        ),
+    );
+  }
+}
+
+/** Args that are not props: the planner never sees them. */
+const PULUMI_ONLY: ReadonlySet<string> = new Set<keyof IpFailoverArgs>(['openstack', 'planner', 'image']);
+
+/** The args the planner sees: the props, with an `Output` image left to the default for checking. */
+function propsOf(args: IpFailoverArgs): IpFailoverProps {
+  const props = Object.fromEntries(Object.entries(args).filter(([key]) => !PULUMI_ONLY.has(key))) as unknown as IpFailoverProps;
+  const planned = plannedImage(args.image);
+  return planned === undefined ? props : { ...props, image: planned };
+}
