@@ -1,5 +1,7 @@
 /** ipfailover's cdk8s constructs. */
 export { IpFailover, type IpFailoverProps } from './ip-failover';
+export { ExternalIpPool, type ExternalIpPoolProps } from './external-ip-pool';
+export { HaService, type HaServiceProps } from './ha-service';
 export { configureFailoverPlanner } from './_planner-scope';
 export type { PlannerOptions } from '../core/planner';
 export * from '../core/props';

@@ -175,3 +175,90 @@ export interface IpFailoverProps {
    */
   readonly strategy?: DeploymentStrategy;
 }
+
+/** Props of `ExternalIpPool`: the cluster's ExternalIP range, served by one failover instance. */
+export interface ExternalIpPoolProps extends Omit<IpFailoverProps, 'virtualIps'> {
+  /**
+   * The range, written to the cluster `Network`'s `spec.externalIP.autoAssignCIDRs` and
+   * `policy.allowedCIDRs`; IPv4 /24 or smaller (IPv6 /120), because the cluster serves at most
+   * 254 VRRP groups. Its host addresses are the VIPs. Plain value.
+   */
+  readonly cidr: string;
+}
+
+/** How clients reach a highly available service (the docs' three ways). */
+export type Exposure = 'externalIp' | 'nodePort' | 'hostNetwork';
+
+/** One port of the Service an `HaService` creates. */
+export interface HaServicePort {
+  /** The Service port; with `exposure: 'externalIp'` clients use VIP:port. */
+  readonly port: number;
+  /**
+   * Port on the pods.
+   * @default - the same as `port`
+   */
+  readonly targetPort?: number;
+  /**
+   * The node port; required with `exposure: 'nodePort'`, since the failover pods must know the
+   * port they check when they start, before Kubernetes would allocate one.
+   * @default - none (required for nodePort)
+   */
+  readonly nodePort?: number;
+  /**
+   * Protocol.
+   * @default 'TCP'
+   */
+  readonly protocol?: 'TCP' | 'UDP' | 'SCTP';
+  /**
+   * Port name; required by Kubernetes when there are several ports.
+   * @default - none
+   */
+  readonly name?: string;
+}
+
+/**
+ * Props of `HaService`, shared by both front ends; the front ends add the framework-specific
+ * `pool` (an `ExternalIpPool`) and `workload` (for `exposure: 'hostNetwork'`).
+ */
+export interface HaServiceOptions extends Omit<IpFailoverProps, 'virtualIps'> {
+  /**
+   * How clients reach the service: `'externalIp'` (a Service whose external IPs are the VIPs;
+   * the failover checks the service port), `'nodePort'` (a NodePort Service reached at
+   * VIP:nodePort; the failover checks the node port), or `'hostNetwork'` (no Service: a
+   * host-networked workload such as a router; the failover runs with the workload's node
+   * selector and replica count).
+   */
+  readonly exposure: Exposure;
+
+  /**
+   * The VIPs. With an ExternalIP pool they may be left out (addresses are allocated) or must lie
+   * inside the pool. Plain value.
+   * @default - allocated from `pool` (required without a pool)
+   */
+  readonly virtualIps?: string | readonly string[];
+
+  /**
+   * How many addresses to allocate from the pool when `virtualIps` is not given.
+   * @default 1
+   */
+  readonly addressCount?: number;
+
+  /**
+   * Ports of the Service (`externalIp` and `nodePort` exposures).
+   * @default - none (required unless `exposure` is 'hostNetwork')
+   */
+  readonly ports?: readonly HaServicePort[];
+
+  /**
+   * Labels of the pods the Service routes to (`externalIp` and `nodePort` exposures).
+   * @default - none (required unless `exposure` is 'hostNetwork')
+   */
+  readonly selector?: Readonly<Record<string, string>>;
+
+  /**
+   * The port the failover checks on each node.
+   * @default - the first service port (`externalIp`), its node port (`nodePort`), or the
+   * workload's first container port (`hostNetwork`)
+   */
+  readonly monitorPort?: number;
+}

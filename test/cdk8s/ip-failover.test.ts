@@ -5,7 +5,6 @@ import { App, Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { IpFailover, configureFailoverPlanner } from '../../lib/cdk8s';
 import { DEFAULT_IMAGE } from '../../lib/core/defaults';
-import { buildApp } from '../../examples/cdk8s/main';
 import { validateAgainstSchema } from '../support/schema';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -19,8 +18,27 @@ const find = (objects: Obj[], kind: string, name: string): Obj => {
 const envOf = (deployment: Obj): Record<string, string> =>
   Object.fromEntries(deployment.spec.template.spec.containers[0].env.map((e: Obj) => [e.name, e.value]));
 
-describe('the example app (router + geo-cache)', () => {
-  const app = buildApp(Testing.app());
+/** The docs' router + geo-cache pair, both as plain IpFailovers on the same labelled nodes. */
+function routerAndGeoCache(): App {
+  const app = Testing.app();
+  const chart = new Chart(app, 'geo', { namespace: 'ipfailover' });
+  const nodeSelector = { 'ha-svc-nodes': 'geo-us-west' };
+  new IpFailover(chart, 'ipf-ha-router-us-west', { virtualIps: '203.0.113.101-105', monitorPort: 80, replicas: 5, nodeSelector });
+  new IpFailover(chart, 'ipf-ha-geo-cache', {
+    virtualIps: ['198.51.100.101-103', '198.51.100.104', '198.51.100.105'],
+    vipGroups: 2,
+    monitorPort: 9736,
+    replicas: 5,
+    nodeSelector,
+    checkScript: { inline: '#!/bin/sh\nexec nc -z 127.0.0.1 9736\n' },
+    preemption: 'nopreempt',
+    strategy: 'RollingUpdate',
+  });
+  return app;
+}
+
+describe('two instances on the same nodes (router + geo-cache)', () => {
+  const app = routerAndGeoCache();
   const objects = synthApp(app);
 
   test('matches the snapshot', () => {

@@ -4,9 +4,16 @@ import { DEFAULT_IMAGE, DEFAULTS } from '../../lib/core/defaults';
 
 const root = join(__dirname, '..', '..');
 
-/** The `@default` value of each prop in props.ts, by prop name. */
-function documentedDefaults(): Map<string, string> {
+/** The source of one interface in props.ts. */
+function interfaceBody(name: string): string {
   const source = readFileSync(join(root, 'lib/core/props.ts'), 'utf8');
+  const start = source.indexOf(`export interface ${name} `);
+  return source.slice(start, source.indexOf('\n}\n', start) + 3);
+}
+
+/** The `@default` value of each prop of IpFailoverProps, by prop name. */
+function documentedDefaults(): Map<string, string> {
+  const source = interfaceBody('IpFailoverProps');
   const found = new Map<string, string>();
   const re = /@default ([^\n]*)\n\s*\*\/\n\s*readonly (\w+)\?/g;
   for (let m = re.exec(source); m; m = re.exec(source)) found.set(m[2]!, m[1]!.trim());
@@ -16,11 +23,11 @@ function documentedDefaults(): Map<string, string> {
 describe('documented defaults', () => {
   const documented = documentedDefaults();
 
-  test('every optional prop of IpFailoverProps states a default', () => {
-    const source = readFileSync(join(root, 'lib/core/props.ts'), 'utf8');
-    const ipFailover = source.slice(source.indexOf('export interface IpFailoverProps'));
-    const optional = [...ipFailover.matchAll(/readonly (\w+)\?:/g)].map((m) => m[1]!);
-    expect(optional.filter((name) => !documented.has(name))).toEqual([]);
+  test.each(['IpFailoverProps', 'ExternalIpPoolProps', 'HaServicePort', 'HaServiceOptions'])('every optional prop of %s states a default', (name) => {
+    const body = interfaceBody(name);
+    const optional = [...body.matchAll(/readonly (\w+)\?:/g)].map((m) => m[1]!);
+    const stated = [...body.matchAll(/@default [^\n]*(\n\s*\*(?! @)[^\n]*)*\n\s*\*\/\n\s*readonly (\w+)\?/g)].map((m) => m[2]!);
+    expect(optional.filter((prop) => !stated.includes(prop))).toEqual([]);
   });
 
   test.each(Object.entries({
@@ -70,9 +77,7 @@ describe('README props table', () => {
   const documented = documentedDefaults();
 
   test('lists every prop of IpFailoverProps', () => {
-    const source = readFileSync(join(root, 'lib/core/props.ts'), 'utf8');
-    const ipFailover = source.slice(source.indexOf('export interface IpFailoverProps'));
-    const props = [...ipFailover.matchAll(/readonly (\w+)\??:/g)].map((m) => m[1]!);
+    const props = [...interfaceBody('IpFailoverProps').matchAll(/readonly (\w+)\??:/g)].map((m) => m[1]!);
     expect(props.filter((p) => !rows.has(p))).toEqual([]);
   });
 

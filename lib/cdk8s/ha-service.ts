@@ -1,0 +1,63 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { resolveHaService, workloadFactsOf, type WorkloadFacts } from '../core/ha-service';
+import { formatIssueWithoutPath } from '../core/issues';
+import type { HaServiceOptions } from '../core/props';
+import type { ExternalIpPool } from './external-ip-pool';
+import { IpFailover } from './ip-failover';
+
+/** Props of {@link HaService}: the shared options plus the pool and workload as constructs. */
+export interface HaServiceProps extends HaServiceOptions {
+  /**
+   * The ExternalIP pool to take the VIPs from (`exposure: 'externalIp'`); its failover instance
+   * then serves them, so the service gets no failover of its own.
+   * @default - no pool: `virtualIps` are required
+   */
+  readonly pool?: ExternalIpPool;
+  /**
+   * The host-networked workload the VIPs lead to (`exposure: 'hostNetwork'`), such as a router
+   * Deployment from cdk8s-plus. The failover copies its node selector and replica count, and
+   * refuses explicit ones that differ. Configure it before passing it in.
+   * @default - none (required for 'hostNetwork')
+   */
+  readonly workload?: Construct;
+}
+
+/**
+ * A service made highly available the docs' three ways: a Service whose external IPs are the
+ * VIPs (the failover checks the service port), a NodePort Service reached at VIP:nodePort (the
+ * failover checks the node port), or a host-networked workload (the failover runs where the
+ * workload runs, with as many replicas).
+ */
+export class HaService extends Construct {
+  /** Name of the Service; the failover Deployment is `ipf-<name>`. */
+  public readonly name: string;
+  /** The VIPs clients use. */
+  public readonly virtualIps: readonly string[];
+  /** The Service (child `Service`); absent for `hostNetwork`. */
+  public readonly service: ApiObject | undefined;
+  /** The failover instance (child `Failover`); absent when the pool's instance serves the VIPs. */
+  public readonly failover: IpFailover | undefined;
+
+  constructor(scope: Construct, id: string, props: HaServiceProps) {
+    super(scope, id);
+    const resolved = resolveHaService(props, {
+      path: this.node.path,
+      id,
+      defaultNamespace: Chart.of(this).namespace,
+      ...(props.pool?.allocator && { pool: props.pool.allocator }),
+      ...(props.workload && { workload: factsOf(props.workload) }),
+    });
+    this.node.addValidation({ validate: () => resolved.issues.map(formatIssueWithoutPath) });
+    this.name = resolved.name;
+    this.virtualIps = resolved.virtualIps;
+    this.service = resolved.service && resolved.issues.length === 0 ? new ApiObject(this, 'Service', resolved.service) : undefined;
+    this.failover = resolved.failover ? new IpFailover(this, 'Failover', resolved.failover) : undefined;
+  }
+}
+
+/** The workload as the Deployment it synthesizes to (cdk8s-plus or a plain ApiObject). */
+function factsOf(workload: Construct): WorkloadFacts {
+  const apiObject = workload instanceof ApiObject ? workload : ApiObject.of(workload);
+  return workloadFactsOf(workload.node.path, apiObject.toJson());
+}

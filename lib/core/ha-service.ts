@@ -1,0 +1,231 @@
+/**
+ * A service made highly available, the docs' three ways: ExternalIP, NodePort, or a
+ * host-networked workload. Resolves the props into the failover instance's props and the
+ * Service object, checking what the docs only warn about (a workload whose selector or replica
+ * count differs from the failover's).
+ */
+import type { IService } from 'kubernetes-models/v1/Service';
+import type { AddressAllocator } from './address-pool';
+import { checkDnsLabel, checkInteger, checkLabel, checkPort } from './fields';
+import { isProblem, toIssues, type Issue, type Problem } from './issues';
+import type { KubeObject } from './manifests';
+import { nameFromId } from './normalize';
+import type { HaServiceOptions, HaServicePort, IpFailoverProps } from './props';
+import { parseVirtualIps } from './vip-range';
+
+/** What a front end reads off a host-networked workload (a cdk8s-plus or Pulumi Deployment). */
+export interface WorkloadFacts {
+  /** Where the workload is declared, for messages. */
+  readonly path: string;
+  /** Its replica count, if it states one. */
+  readonly replicas?: number;
+  /** Its pods' node selector. */
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  /** Whether its pods use the host network. */
+  readonly hostNetwork: boolean;
+  /** Its containers' ports, in order. */
+  readonly containerPorts: readonly number[];
+  /** Whether it selects nodes by an affinity that is not a plain label match. */
+  readonly complexAffinity?: boolean;
+}
+
+type Json = Record<string, unknown>;
+const field = (obj: unknown, key: string): unknown => (typeof obj === 'object' && obj !== null ? (obj as Json)[key] : undefined);
+
+/** Node labels required by `In` expressions with one value: how cdk8s-plus writes `attract`. */
+function labelsFromAffinity(affinity: unknown): { labels: Record<string, string>; complex: boolean } {
+  const terms = field(field(field(affinity, 'nodeAffinity'), 'requiredDuringSchedulingIgnoredDuringExecution'), 'nodeSelectorTerms');
+  if (!Array.isArray(terms) || terms.length === 0) return { labels: {}, complex: field(affinity, 'nodeAffinity') !== undefined };
+  const labels: Record<string, string> = {};
+  let complex = terms.length > 1;
+  for (const expression of (field(terms[0], 'matchExpressions') as unknown[] | undefined) ?? []) {
+    const values = field(expression, 'values');
+    if (field(expression, 'operator') === 'In' && Array.isArray(values) && values.length === 1) {
+      labels[String(field(expression, 'key'))] = String(values[0]);
+    } else complex = true;
+  }
+  return { labels, complex };
+}
+
+/**
+ * Reads the facts the failover must match off a Deployment as plain data (what cdk8s-plus
+ * synthesizes, or the args of a Pulumi Deployment).
+ */
+export function workloadFactsOf(path: string, deployment: unknown): WorkloadFacts {
+  const spec = field(deployment, 'spec');
+  const pod = field(field(spec, 'template'), 'spec');
+  const fromAffinity = labelsFromAffinity(field(pod, 'affinity'));
+  const containers = (field(pod, 'containers') as unknown[] | undefined) ?? [];
+  const replicas = field(spec, 'replicas');
+  return {
+    path,
+    ...(typeof replicas === 'number' && { replicas }),
+    nodeSelector: { ...((field(pod, 'nodeSelector') as Record<string, string> | undefined) ?? {}), ...fromAffinity.labels },
+    hostNetwork: field(pod, 'hostNetwork') === true,
+    containerPorts: containers.flatMap((c) => ((field(c, 'ports') as unknown[] | undefined) ?? []).map((p) => Number(field(p, 'containerPort')))),
+    ...(fromAffinity.complex && { complexAffinity: true }),
+  };
+}
+
+/** Where an HaService sits and what it draws on. */
+export interface HaServiceContext {
+  readonly path: string;
+  readonly id: string;
+  readonly defaultNamespace?: string;
+  /** The ExternalIP pool to allocate from, if any. */
+  readonly pool?: AddressAllocator;
+  /** The host-networked workload (`exposure: 'hostNetwork'`). */
+  readonly workload?: WorkloadFacts;
+}
+
+/** What resolving an HaService gives. */
+export interface ResolvedHaService {
+  /** Name of the Service (and base of the failover's name). */
+  readonly name: string;
+  /** The VIPs clients use. */
+  readonly virtualIps: readonly string[];
+  /** Props of the failover instance to create; absent when the pool's instance serves the VIPs. */
+  readonly failover?: IpFailoverProps;
+  /** The Service to create; absent for `hostNetwork`. */
+  readonly service?: KubeObject;
+  readonly issues: readonly Issue[];
+}
+
+/** The failover instance of a service is named after it: `ipf-<service>`, as the docs name theirs. */
+export function failoverNameOf(serviceName: string): string {
+  return `ipf-${serviceName}`;
+}
+
+function checkServicePort(port: HaServicePort, needsNodePort: boolean): Problem[] {
+  const problems = [checkPort(port.port), port.targetPort === undefined ? undefined : checkPort(port.targetPort)];
+  if (port.port === 0) problems.push({ value: 0, problem: 'is not a service port', fix: 'use 1..65535' });
+  if (needsNodePort && port.nodePort === undefined) {
+    problems.push({ value: port, problem: 'has no nodePort', fix: 'set nodePort (30000..32767 by default): the failover pods check it from the start' });
+  } else if (port.nodePort !== undefined) {
+    problems.push(checkInteger(port.nodePort, 1, 65535, 'a node port'));
+  }
+  return problems.filter((p): p is Problem => p !== undefined);
+}
+
+function serviceObject(name: string, namespace: string, props: HaServiceOptions, vips: readonly string[]): KubeObject {
+  const nodePort = props.exposure === 'nodePort';
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace },
+    spec: {
+      type: nodePort ? 'NodePort' : 'ClusterIP',
+      selector: { ...props.selector },
+      ports: (props.ports ?? []).map((p) => ({
+        ...(p.name !== undefined && { name: p.name }),
+        port: p.port,
+        targetPort: p.targetPort ?? p.port,
+        protocol: p.protocol ?? 'TCP',
+        ...(p.nodePort !== undefined && { nodePort: p.nodePort }),
+      })),
+      ...(!nodePort && { externalIPs: [...vips] }),
+    },
+  } satisfies IService;
+}
+
+/** Checks the failover against the workload: the docs' "same selector and replication count". */
+function matchWorkload(props: HaServiceOptions, workload: WorkloadFacts | undefined, issue: (field: string, p: Problem) => void): Partial<IpFailoverProps> {
+  if (!workload) {
+    issue('workload', { value: undefined, problem: "is required with exposure 'hostNetwork'", fix: 'pass the host-networked Deployment the VIPs lead to' });
+    return {};
+  }
+  if (!workload.hostNetwork) {
+    issue('workload', { value: workload.path, problem: 'does not use the host network', fix: "use exposure 'externalIp' or 'nodePort' for a pod-networked workload" });
+  }
+  const replicas = workload.replicas ?? 1;
+  if (props.replicas !== undefined && props.replicas !== replicas) {
+    issue('replicas', { value: props.replicas, problem: `differs from the ${replicas} replicas of '${workload.path}': some nodes would never serve or never get traffic`, fix: `use ${replicas}, or leave it out` });
+  }
+  const selector = JSON.stringify(Object.entries(workload.nodeSelector).sort());
+  if (workload.complexAffinity && props.nodeSelector === undefined) {
+    issue('nodeSelector', { value: undefined, problem: `cannot be copied from the node affinity of '${workload.path}'`, fix: 'set nodeSelector to labels that pick the same nodes' });
+  } else if (props.nodeSelector !== undefined && !workload.complexAffinity && JSON.stringify(Object.entries(props.nodeSelector).sort()) !== selector) {
+    issue('nodeSelector', { value: props.nodeSelector, problem: `differs from the node selector of '${workload.path}' (${selector})`, fix: 'use the same selector, or leave it out' });
+  }
+  if (props.monitorPort === undefined && workload.containerPorts.length === 0) {
+    issue('monitorPort', { value: undefined, problem: `cannot be taken from '${workload.path}', which declares no container port`, fix: 'set monitorPort, or 0 for no check' });
+  }
+  return { replicas, nodeSelector: props.nodeSelector ?? workload.nodeSelector, monitorPort: props.monitorPort ?? workload.containerPorts[0] ?? 0 };
+}
+
+/** The VIPs: explicit, claimed inside the pool, or allocated from it. */
+function resolveVips(props: HaServiceOptions, name: string, pool: AddressAllocator | undefined, issue: (field: string, p: Problem) => void): readonly string[] {
+  if (pool && props.exposure !== 'externalIp') {
+    issue('pool', { value: pool.range.cidr, problem: 'serves ExternalIP services only', fix: "use exposure 'externalIp', or give virtualIps instead" });
+    return [];
+  }
+  if (props.virtualIps === undefined) {
+    if (!pool) {
+      issue('virtualIps', { value: undefined, problem: 'is required without a pool', fix: 'give the VIPs, or a pool to allocate them from' });
+      return [];
+    }
+    const allocated = pool.allocate(name, props.addressCount ?? 1);
+    if (isProblem(allocated)) issue('addressCount', allocated);
+    return isProblem(allocated) ? [] : allocated;
+  }
+  const parsed = parseVirtualIps(props.virtualIps);
+  parsed.problems.forEach((p) => issue('virtualIps', p));
+  if (pool && parsed.problems.length === 0) pool.claim(name, parsed.vips).forEach((p) => issue('virtualIps', p));
+  return parsed.vips;
+}
+
+/**
+ * Resolves an HaService: its VIPs, the failover instance's props (unless the pool's instance
+ * already serves its VIPs) and the Service (unless host-networked). Never throws.
+ */
+export function resolveHaService(props: HaServiceOptions, context: HaServiceContext): ResolvedHaService {
+  const issues: Issue[] = [];
+  const issue = (field: string, p: Problem): void => void issues.push(...toIssues(context.path, field, [p]));
+  const name = props.name ?? nameFromId(context.id);
+  const namespace = props.namespace ?? context.defaultNamespace ?? 'default';
+  const nameProblem = checkDnsLabel(name, 59);
+  if (nameProblem) issue('name', nameProblem);
+  if (!['externalIp', 'nodePort', 'hostNetwork'].includes(props.exposure)) {
+    issue('exposure', { value: props.exposure, problem: 'is not a way to expose a service', fix: "use 'externalIp', 'nodePort' or 'hostNetwork'" });
+    return { name, virtualIps: [], issues };
+  }
+  const vips = resolveVips(props, name, context.pool, issue);
+
+  let failoverOverrides: Partial<IpFailoverProps> = {};
+  let service: KubeObject | undefined;
+  if (props.exposure === 'hostNetwork') {
+    failoverOverrides = matchWorkload(props, context.workload, issue);
+  } else {
+    const ports = props.ports ?? [];
+    if (ports.length === 0) issue('ports', { value: ports, problem: 'lists no port', fix: 'give the service port(s)' });
+    ports.forEach((p) => checkServicePort(p, props.exposure === 'nodePort').forEach((problem) => issue('ports', problem)));
+    if (ports.length > 1 && ports.some((p) => p.name === undefined)) issue('ports', { value: ports.length, problem: 'ports are not all named', fix: 'name every port, as Kubernetes requires' });
+    const selector = props.selector ?? {};
+    if (Object.keys(selector).length === 0) issue('selector', { value: selector, problem: 'selects no pods', fix: "give the labels of the service's pods" });
+    Object.entries(selector).forEach(([k, v]) => {
+      const p = checkLabel(k, v);
+      if (p) issue('selector', p);
+    });
+    const first = ports[0];
+    const derivedPort = props.exposure === 'nodePort' ? first?.nodePort : first?.port;
+    failoverOverrides = { monitorPort: props.monitorPort ?? derivedPort ?? 0 };
+    service = serviceObject(name, namespace, props, vips);
+  }
+  if (issues.length > 0) return { name, virtualIps: vips, issues };
+
+  const failover: IpFailoverProps | undefined = context.pool && props.exposure === 'externalIp' ? undefined : {
+    ...withoutServiceProps(props),
+    ...failoverOverrides,
+    virtualIps: vips,
+    name: failoverNameOf(name),
+    namespace,
+  };
+  return { name, virtualIps: vips, ...(failover && { failover }), ...(service && { service }), issues };
+}
+
+/** The IpFailover props an HaService passes through. */
+function withoutServiceProps(props: HaServiceOptions): Omit<IpFailoverProps, 'virtualIps'> {
+  const rest: Record<string, unknown> = { ...props };
+  for (const key of ['exposure', 'virtualIps', 'addressCount', 'ports', 'selector', 'name', 'namespace']) delete rest[key];
+  return rest as Omit<IpFailoverProps, 'virtualIps'>;
+}
