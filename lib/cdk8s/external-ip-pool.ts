@@ -9,6 +9,13 @@ import { registerPool } from './_planner-scope';
 
 export type { ExternalIpPoolProps } from '../core/props';
 
+/** The pool's props that configure its failover instance (all but the CIDR). */
+function failoverPropsOf(props: ExternalIpPoolProps): Omit<ExternalIpPoolProps, 'cidr'> {
+  const rest: Partial<ExternalIpPoolProps> = { ...props };
+  delete rest.cidr;
+  return rest;
+}
+
 /**
  * The cluster's ExternalIP range made highly available: the `Network` `cluster` settings
  * (`spec.externalIP.autoAssignCIDRs` and `policy.allowedCIDRs`, applied as a partial object)
@@ -47,8 +54,7 @@ export class ExternalIpPool extends Construct {
     this.addresses = isProblem(range) ? [] : range.addresses;
     this.allocator = valid ? new AddressAllocator(range) : undefined;
     if (!valid) return;
-    const { cidr: _cidr, ...failoverProps } = props;
-    this.failover = new IpFailover(this, 'Failover', { name: props.name ?? `ipf-${nameFromId(id)}`, ...failoverProps, virtualIps: range.addresses });
+    this.failover = new IpFailover(this, 'Failover', { name: `ipf-${nameFromId(id)}`, ...failoverPropsOf(props), virtualIps: range.addresses });
     this.clusterNetwork = new ApiObject(this, 'ClusterNetwork', clusterNetworkPatch(range));
     // Network is cluster-scoped; cdk8s would otherwise add the chart's namespace.
     if (Chart.of(this).namespace) this.clusterNetwork.addJsonPatch(JsonPatch.remove('/metadata/namespace'));

@@ -191,7 +191,7 @@ export function resolveHaService(props: HaServiceOptions, context: HaServiceCont
   }
   const vips = resolveVips(props, name, context.pool, issue);
 
-  let failoverOverrides: Partial<IpFailoverProps> = {};
+  let failoverOverrides: Partial<IpFailoverProps>;
   let service: KubeObject | undefined;
   if (props.exposure === 'hostNetwork') {
     failoverOverrides = matchWorkload(props, context.workload, issue);
