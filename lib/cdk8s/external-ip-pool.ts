@@ -11,9 +11,7 @@ export type { ExternalIpPoolProps } from '../core/props';
 
 /** The pool's props that configure its failover instance (all but the CIDR). */
 function failoverPropsOf(props: ExternalIpPoolProps): Omit<ExternalIpPoolProps, 'cidr'> {
-  const rest: Partial<ExternalIpPoolProps> = { ...props };
-  delete rest.cidr;
-  return rest;
+  return Object.fromEntries(Object.entries(props).filter(([key]) => key !== 'cidr')) as Omit<ExternalIpPoolProps, 'cidr'>;
 }
 
 /**
