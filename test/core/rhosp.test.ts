@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ts from 'typescript';
 import { formatIssues } from '../../lib/core/issues';
 import { parsePortShow, planPortPairs, portChangeArgs, rhospScripts, type PortState } from '../../lib/core/rhosp';
 import { fakeOpenstack, nodePort, type CommandLog, type FakeNeutron } from '../pulumi/fake-openstack';
+import { fakeOpenstackBin, type FakeOpenstackBin } from '../pulumi/fake-openstack-bin';
 
 const MAC = 'fa:16:3e:31:f9:cb';
 const cluster = (tags: string[] = []): PortState => ({
@@ -81,31 +80,25 @@ describe('parsePortShow', () => {
 });
 
 describe('rhospScripts (the cdk8s artifact), run against a fake openstack CLI', () => {
-  let dir: string;
-  let state: string;
+  let bin: FakeOpenstackBin;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ipfailover-rhosp-'));
-    const source = readFileSync(join(__dirname, '../pulumi/fake-openstack.ts'), 'utf8');
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-    writeFileSync(join(dir, 'fake.js'), `${js}\nmain(require('fs'));\n`);
-    writeFileSync(join(dir, 'openstack'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(dir, 'fake.js'))} "$@"\n`);
-    chmodSync(join(dir, 'openstack'), 0o755);
-    state = join(dir, 'state.json');
+    bin = fakeOpenstackBin();
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => bin.remove());
 
   const run = (script: string, ports: FakeNeutron): { ports: FakeNeutron; log: CommandLog; ok: boolean; stderr: string } => {
-    writeFileSync(state, JSON.stringify({ ports, log: [] }));
-    writeFileSync(join(dir, 'script.sh'), script);
+    bin.write(ports);
+    const file = join(bin.dir, 'script.sh');
+    writeFileSync(file, script);
     let ok = true;
     let stderr = '';
     try {
-      execFileSync('sh', [join(dir, 'script.sh')], { env: { PATH: `${dir}:/usr/bin:/bin`, FAKE_OPENSTACK_STATE: state }, stdio: ['ignore', 'pipe', 'pipe'] });
+      execFileSync('sh', [file], { env: bin.env, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (error) {
       ok = false;
       stderr = String((error as { stderr: Buffer }).stderr);
     }
-    return { ...(JSON.parse(readFileSync(state, 'utf8')) as { ports: FakeNeutron; log: CommandLog }), ok, stderr };
+    return { ...bin.read(), ok, stderr };
   };
   const fresh = (): FakeNeutron => ({ 'master-0': nodePort('master-0', MAC), 'master-1': nodePort('master-1', 'fa:16:3e:00:00:01') });
   const ips = (port: { allowed_address_pairs: { ip_address: string }[] }): string[] => port.allowed_address_pairs.map((p) => p.ip_address);

@@ -16,16 +16,19 @@ export interface Recorder {
   readonly resources: Recorded[];
   /** Invoke tokens a test allows, with their results. */
   readonly calls: Map<string, (args: Record<string, unknown>) => Record<string, unknown>>;
+  /** What a provider would return as outputs, per resource type (default: the inputs). */
+  readonly outputs: Map<string, (inputs: Record<string, unknown>) => Record<string, unknown>>;
 }
 
 /** Installs fresh recording mocks (in a mock preview unless told otherwise). */
 export async function recordResources(preview = false): Promise<Recorder> {
-  const recorder: Recorder = { resources: [], calls: new Map() };
+  const recorder: Recorder = { resources: [], calls: new Map(), outputs: new Map() };
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         recorder.resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true, ...(args.provider && { provider: args.provider }) });
-        return { id: args.custom === false ? '' : `${args.name}-id`, state: args.inputs };
+        const outputs = recorder.outputs.get(args.type);
+        return { id: args.custom === false ? '' : `${args.name}-id`, state: outputs ? outputs(args.inputs) : args.inputs };
       },
       call(args) {
         const handler = recorder.calls.get(args.token);
