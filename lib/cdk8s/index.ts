@@ -2,6 +2,7 @@
 export { IpFailover, type IpFailoverProps } from './ip-failover';
 export { ExternalIpPool, type ExternalIpPoolProps } from './external-ip-pool';
 export { HaService, type HaServiceProps } from './ha-service';
+export { IpFailoverRemoval, type IpFailoverRemovalProps } from './ip-failover-removal';
 export { configureFailoverPlanner } from './_planner-scope';
 export type { PlannerOptions } from '../core/planner';
 export * from '../core/props';

@@ -34,6 +34,20 @@ export const SCC_NAMES = ['privileged', 'hostnetwork'] as const;
 /** The container name of the documented Deployment. */
 export const CONTAINER_NAME = 'openshift-ipfailover';
 
+/** The documented host mounts: kernel modules, the host's `/` (its iptables), its sysconfig. */
+export const HOST_MOUNTS = [
+  { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
+  { name: 'host-slash', mountPath: '/host', readOnly: true, mountPropagation: 'HostToContainer' },
+  { name: 'etc-sysconfig', mountPath: '/etc/sysconfig', readOnly: true },
+] as const;
+
+/** The host paths behind {@link HOST_MOUNTS}. */
+export const HOST_VOLUMES = [
+  { name: 'lib-modules', hostPath: { path: '/lib/modules' } },
+  { name: 'host-slash', hostPath: { path: '/' } },
+  { name: 'etc-sysconfig', hostPath: { path: '/etc/sysconfig' } },
+] as const;
+
 /** Volume holding inline scripts. */
 const CONFIG_VOLUME = 'config-volume';
 
@@ -52,7 +66,8 @@ export function hostPortOf(plan: InstancePlan): number {
   return HOST_PORT_BASE + plan.settings.vrrpIdOffset;
 }
 
-function labelsOf(spec: FailoverSpec): Record<string, string> {
+/** The labels of every object of an instance. */
+export function labelsOf(spec: FailoverSpec): Record<string, string> {
   return { [INSTANCE_LABEL]: spec.name };
 }
 
@@ -123,27 +138,22 @@ function deployment(plan: InstancePlan, withScripts: boolean): KubeObject {
               ports: [{ containerPort: port, hostPort: port }],
               imagePullPolicy: 'IfNotPresent',
               securityContext: { privileged: true },
-              volumeMounts: [
-                { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
-                { name: 'host-slash', mountPath: '/host', readOnly: true, mountPropagation: 'HostToContainer' },
-                { name: 'etc-sysconfig', mountPath: '/etc/sysconfig', readOnly: true },
-                ...(withScripts ? [{ name: CONFIG_VOLUME, mountPath: SCRIPTS_MOUNT_PATH }] : []),
-              ],
+              volumeMounts: [...HOST_MOUNTS, ...(withScripts ? [{ name: CONFIG_VOLUME, mountPath: SCRIPTS_MOUNT_PATH }] : [])],
               env: toEnv(plan.settings).map((v) => ({ ...v })),
               livenessProbe: { initialDelaySeconds: 10, exec: { command: ['pgrep', 'keepalived'] } },
             },
           ],
-          volumes: [
-            { name: 'lib-modules', hostPath: { path: '/lib/modules' } },
-            { name: 'host-slash', hostPath: { path: '/' } },
-            { name: 'etc-sysconfig', hostPath: { path: '/etc/sysconfig' } },
-            ...(withScripts ? [{ name: CONFIG_VOLUME, configMap: { name: scriptsConfigMapName(spec), defaultMode: 0o755 } }] : []),
-          ],
+          volumes: [...HOST_VOLUMES, ...(withScripts ? [{ name: CONFIG_VOLUME, configMap: { name: scriptsConfigMapName(spec), defaultMode: 0o755 } }] : [])],
           ...(spec.imagePullSecrets.length > 0 && { imagePullSecrets: spec.imagePullSecrets.map((name) => ({ name })) }),
         },
       },
     },
   } satisfies IDeployment;
+}
+
+/** The service account and its SCC role bindings. */
+export function serviceAccountObjects(spec: FailoverSpec): KubeObject[] {
+  return [serviceAccount(spec), ...SCC_NAMES.map((scc) => sccRoleBinding(spec, scc))];
 }
 
 /**
@@ -153,10 +163,7 @@ function deployment(plan: InstancePlan, withScripts: boolean): KubeObject {
  */
 export function failoverObjects(plan: InstancePlan): KubeObject[] {
   const { spec } = plan;
-  const objects: KubeObject[] = [];
-  if (plan.ownsServiceAccount) {
-    objects.push(serviceAccount(spec), ...SCC_NAMES.map((scc) => sccRoleBinding(spec, scc)));
-  }
+  const objects: KubeObject[] = plan.ownsServiceAccount ? serviceAccountObjects(spec) : [];
   const scripts = inlineScripts(spec);
   const withScripts = Object.keys(scripts).length > 0;
   if (withScripts) objects.push(scriptsConfigMap(spec, scripts));

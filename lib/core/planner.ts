@@ -139,6 +139,17 @@ export class Planner {
     return plan ? { plan, issues: found } : { issues: found };
   }
 
+  /**
+   * Records that an object needs a service account; true for the first claim of a namespace and
+   * name, whose claimant creates the account (so it is emitted once).
+   */
+  claimServiceAccount(namespace: string, name: string): boolean {
+    const key = `${namespace}/${name}`;
+    const first = !this.serviceAccounts.has(key);
+    this.serviceAccounts.add(key);
+    return first;
+  }
+
   private idsFree(offset: number, groups: number): boolean {
     for (let id = offset + 1; id <= offset + groups; id++) if (this.idOwner.has(id)) return false;
     return true;
@@ -205,9 +216,7 @@ export class Planner {
     for (const vip of settings.virtualIps) this.vipOwner.set(vip, path);
     this.nameOwner.set(`${spec.namespace}/${spec.name}`, path);
     this.groupsUsed += vrrpIds.length;
-    const accountKey = `${spec.namespace}/${spec.serviceAccountName}`;
-    const ownsServiceAccount = !this.serviceAccounts.has(accountKey);
-    this.serviceAccounts.add(accountKey);
+    const ownsServiceAccount = this.claimServiceAccount(spec.namespace, spec.serviceAccountName);
     const plan: InstancePlan = { path, spec, settings, vrrpIds, groups: groupsOf(settings), ownsServiceAccount };
     this.plans.push(plan);
     return plan;

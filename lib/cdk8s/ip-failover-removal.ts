@@ -1,0 +1,34 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { formatIssueWithoutPath } from '../core/issues';
+import { serviceAccountObjects } from '../core/manifests';
+import { planRemoval, type IpFailoverRemovalProps } from '../core/removal';
+import { plannerOf } from './_planner-scope';
+
+export type { IpFailoverRemovalProps } from '../core/removal';
+
+/**
+ * Removes an `IpFailover` from its nodes, as the docs' "Removing IP failover" procedure: put it
+ * where the `IpFailover` stood, with the same props (and id or `name`) plus the `nodes` it ran
+ * on. It synthesizes one Job per node running `ipfailover remove` (deletes the VRRP iptables
+ * rule, releases the VIPs), and the service account those Jobs need. Once the Jobs have
+ * completed, delete this construct's objects and the ConfigMaps in {@link configMapsToDelete}.
+ */
+export class IpFailoverRemoval extends Construct {
+  /** The removal Jobs, one per node, in the order given. */
+  public readonly jobs: readonly ApiObject[];
+  /** ConfigMaps the removed instance created, to delete after the Jobs (`oc delete configmap …`). */
+  public readonly configMapsToDelete: readonly string[];
+
+  constructor(scope: Construct, id: string, props: IpFailoverRemovalProps) {
+    super(scope, id);
+    const plan = planRemoval(props, { path: this.node.path, id, defaultNamespace: Chart.of(this).namespace });
+    this.node.addValidation({ validate: () => plan.issues.map(formatIssueWithoutPath) });
+    this.configMapsToDelete = plan.configMapsToDelete;
+    const spec = plan.spec;
+    if (spec && plannerOf(this).claimServiceAccount(spec.namespace, spec.serviceAccountName)) {
+      for (const obj of serviceAccountObjects(spec)) new ApiObject(this, `${obj.kind}-${obj.metadata.name}`, obj);
+    }
+    this.jobs = plan.jobs.map((obj) => new ApiObject(this, `${obj.kind}-${obj.metadata.name}`, obj));
+  }
+}
