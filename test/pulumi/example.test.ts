@@ -18,7 +18,7 @@ test('Pulumi.yaml is a TypeScript Node.js project whose config defaults the prog
 });
 
 test('the program plans both instances around the cluster reservations and registers their resources', async () => {
-  const program = (await import('../../examples/pulumi/index')) as typeof import('../../examples/pulumi/index');
+  const program = await import('../../examples/pulumi/index');
   expect(program.vrrpIds).toEqual({ router: [4, 5, 6], database: [7] });
   await registered(program.router, program.database, ...program.router.resources, ...program.database.resources, program.database.allowedAddressPairs!);
   expect(await Promise.all(program.deployments.map((n) => valueOf(n)))).toEqual(['router', 'database']);
