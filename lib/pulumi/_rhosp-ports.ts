@@ -110,7 +110,7 @@ export class AllowedAddressPairs extends pulumi.dynamic.Resource {
   /** Per port, the pairs left untouched by the last change (the cluster's API/ingress VIPs, …). */
   declare public readonly keptPairs: pulumi.Output<Record<string, string[]>>;
 
-  constructor(name: string, args: AllowedAddressPairsArgs, opts?: pulumi.CustomResourceOptions, cli?: OpenStackCli) {
-    super(allowedAddressPairsProvider(cli), name, { ...args, keptPairs: undefined }, opts, 'ipfailover', 'AllowedAddressPairs');
+  constructor(name: string, args: AllowedAddressPairsArgs, opts?: pulumi.CustomResourceOptions) {
+    super(allowedAddressPairsProvider(), name, { ...args, keptPairs: undefined }, opts, 'ipfailover', 'AllowedAddressPairs');
   }
 }

@@ -9,7 +9,7 @@ import type { IpFailoverProps } from '../core/props';
 import { canonicalAddress } from '../core/rhosp';
 import { childName, emitObject } from './_emit';
 import { serviceAccountOwners, stackPlanner } from './_planner-scope';
-import { AllowedAddressPairs, type OpenStackCli } from './_rhosp-ports';
+import { AllowedAddressPairs } from './_rhosp-ports';
 
 /** Where to reserve the VIPs in Neutron, so its IPAM never hands them to another port. */
 export interface VipReservationArgs {
@@ -71,12 +71,6 @@ export interface IpFailoverArgs extends Omit<IpFailoverProps, 'image'> {
   readonly planner?: Planner;
 }
 
-/** Test seam: replaces the `openstack` CLI of the RHOSP resource. */
-export interface IpFailoverOptions extends pulumi.ComponentResourceOptions {
-  /** @internal */
-  readonly openstackCli?: OpenStackCli;
-}
-
 /** Type token of {@link IpFailover}. */
 export const IP_FAILOVER_TYPE = 'ipfailover:index:IpFailover';
 
@@ -128,9 +122,8 @@ export class IpFailover extends pulumi.ComponentResource {
   /** The ports reserving the VIPs, when `openstack.reserveOn` is given. */
   public readonly vipPorts: readonly openstack.networking.Port[];
 
-  constructor(name: string, args: IpFailoverArgs, opts: IpFailoverOptions = {}) {
-    const { openstackCli, ...componentOpts } = opts;
-    super(IP_FAILOVER_TYPE, name, {}, componentOpts);
+  constructor(name: string, args: IpFailoverArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super(IP_FAILOVER_TYPE, name, {}, opts);
     const planner = args.planner ?? stackPlanner();
     const { plan, issues } = planner.add(propsOf(args), { path: name, id: name });
     if (!plan) throw new pulumi.ResourceError(formatIssues(issues), this, true);
@@ -143,7 +136,7 @@ export class IpFailover extends pulumi.ComponentResource {
     this.virtualIps = plan.settings.virtualIps;
     this.env = Object.fromEntries(toEnv(plan.settings).map((v) => [v.name, v.value]));
     this.resources = this.emitKubernetes(name, plan, args.image, serviceAccountOwners(planner));
-    this.deployment = this.resources[this.resources.length - 1] as k8s.apps.v1.Deployment;
+    this.deployment = this.resources.find((r): r is k8s.apps.v1.Deployment => r instanceof k8s.apps.v1.Deployment) as k8s.apps.v1.Deployment;
 
     this.vipPorts = args.openstack?.reserveOn ? this.reserveVips(name, args.openstack.reserveOn) : [];
     if (args.openstack) {
@@ -151,7 +144,6 @@ export class IpFailover extends pulumi.ComponentResource {
         `${name}-allowed-address-pairs`,
         { path: name, portIds: args.openstack.portIds, vips: this.virtualIps.map(canonicalAddress), cli: args.openstack.cli ?? 'openstack' },
         { parent: this, dependsOn: [...this.vipPorts] },
-        openstackCli,
       );
     }
 
