@@ -3,7 +3,7 @@
  * against the docs' /24 limit, with deterministic, collision-free hand-out of its addresses.
  */
 import * as ipaddr from 'ipaddr.js';
-import type { Problem } from './issues';
+import type { Issue, Problem } from './issues';
 import { isProblem } from './issues';
 import { MAX_RANGE_ADDRESSES } from './defaults';
 import { parseAddress } from './vip-range';
@@ -151,4 +151,12 @@ export function clusterNetworkPatch(range: PoolRange): { apiVersion: string; kin
     metadata: { name: 'cluster' },
     spec: { externalIP: { autoAssignCIDRs: [range.cidr], policy: { allowedCIDRs: [range.cidr] } } },
   };
+}
+
+/**
+ * The issue of a second pool in one stack: the cluster takes one auto-assign range. Both front
+ * ends report it with these words.
+ */
+export function secondPoolIssue(path: string, cidr: unknown, earlierPath: string): Issue {
+  return { path, field: 'cidr', value: cidr, problem: `is a second ExternalIP pool; the cluster takes one auto-assign range and '${earlierPath}' is it`, fix: 'use one ExternalIpPool per app' };
 }
