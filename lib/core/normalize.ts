@@ -18,7 +18,7 @@ import {
   checkPreemptDelay,
   checkScriptPath,
 } from './fields';
-import { toIssues, type Issue, type Problem } from './issues';
+import type { Issue, Problem } from './issues';
 import type { DeploymentStrategy, IpFailoverProps, Preemption, ScriptSource } from './props';
 import { crossCheck, type AgentSettings, type SettingKey } from './settings';
 import { parseVirtualIps } from './vip-range';
@@ -102,8 +102,12 @@ class PropChecker {
   readonly issues: Issue[] = [];
   constructor(private readonly path: string) {}
 
-  check(field: string, ...problems: Array<Problem | undefined>): void {
-    this.issues.push(...toIssues(this.path, field, problems.filter((p): p is Problem => p !== undefined)));
+  check(field: string, problem: Problem | undefined): void {
+    if (problem) this.issues.push({ path: this.path, field, ...problem });
+  }
+
+  checkAll(field: string, problems: ReadonlyArray<Problem | undefined>): void {
+    for (const problem of problems) this.check(field, problem);
   }
 }
 
@@ -121,7 +125,7 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
   const vipInput = props.virtualIps;
   const validVipInput = typeof vipInput === 'string' || (Array.isArray(vipInput) && vipInput.every((v) => typeof v === 'string'));
   const parsed = validVipInput ? parseVirtualIps(vipInput) : { vips: [], problems: [{ value: vipInput, problem: 'is not a string or list of strings', fix: 'give "192.0.2.10-12" or ["192.0.2.10"]' }] };
-  c.check('virtualIps', ...parsed.problems);
+  c.checkAll('virtualIps', parsed.problems);
 
   const groupsWanted = props.vipGroups ?? parsed.vips.length;
   c.check('vipGroups', props.vipGroups === undefined ? undefined : checkInteger(props.vipGroups, 1, 255, 'a number of groups'));
@@ -142,7 +146,7 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
   const replicas = props.replicas ?? DEFAULTS.replicas;
   c.check('replicas', checkInteger(replicas, 1, 255, 'a replica count'));
   const nodeSelector = props.nodeSelector ?? DEFAULTS.nodeSelector;
-  c.check('nodeSelector', ...Object.entries(nodeSelector).map(([k, v]) => checkLabel(k, v)));
+  for (const key in nodeSelector) c.check('nodeSelector', checkLabel(key, nodeSelector[key]));
   const iptablesChain = props.iptablesChain ?? DEFAULTS.iptablesChain;
   c.check('iptablesChain', checkChainName(iptablesChain));
   if (props.checkScript !== undefined) c.check('checkScript', checkScriptSource(props.checkScript));
@@ -156,7 +160,7 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
   const image = props.image ?? DEFAULTS.image;
   c.check('image', checkImage(image));
   const imagePullSecrets = props.imagePullSecrets ?? [];
-  c.check('imagePullSecrets', ...imagePullSecrets.map(checkDnsSubdomain));
+  c.checkAll('imagePullSecrets', imagePullSecrets.map(checkDnsSubdomain));
   const serviceAccountName = props.serviceAccountName ?? DEFAULTS.serviceAccountName;
   c.check('serviceAccountName', checkDnsSubdomain(serviceAccountName));
   const strategy = props.strategy ?? DEFAULTS.strategy;

@@ -13,8 +13,14 @@ export interface VipListParse {
   readonly problems: readonly Problem[];
 }
 
-/** Address ranges that can never be a VIP reachable from outside the cluster. */
-const NOT_A_VIP = new Set(['unspecified', 'broadcast', 'multicast', 'loopback', 'linkLocal']);
+/** Address ranges that can never be a VIP reachable from outside the cluster, by name. */
+const NOT_A_VIP: Record<string, Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>> = {
+  unspecified: [ipaddr.parseCIDR('0.0.0.0/8'), ipaddr.parseCIDR('::/128')],
+  broadcast: [ipaddr.parseCIDR('255.255.255.255/32')],
+  multicast: [ipaddr.parseCIDR('224.0.0.0/4'), ipaddr.parseCIDR('ff00::/8')],
+  loopback: [ipaddr.parseCIDR('127.0.0.0/8'), ipaddr.parseCIDR('::1/128')],
+  linkLocal: [ipaddr.parseCIDR('169.254.0.0/16'), ipaddr.parseCIDR('fe80::/10')],
+};
 
 /** Parses one address strictly: four-part decimal IPv4 or IPv6, no zone, no CIDR. */
 export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | Problem {
@@ -48,8 +54,9 @@ export function familyOfText(text: string): IpFamily {
 
 /** Refuses addresses that cannot serve as a VIP (loopback, multicast, …). */
 function vipProblem(address: ipaddr.IPv4 | ipaddr.IPv6, item: string): Problem | undefined {
-  const range = address.range();
-  if (!NOT_A_VIP.has(range)) return undefined;
+  // Only these five ranges matter; address.range() would walk every special range there is.
+  const range = ipaddr.subnetMatch(address, NOT_A_VIP, 'unicast');
+  if (range === 'unicast') return undefined;
   return {
     value: item,
     problem: `is a ${range} address, which cannot be a VIP`,

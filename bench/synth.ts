@@ -1,0 +1,108 @@
+/**
+ * Synthesis at the cluster limit: 254 VRRP groups over 127 IpFailover instances, against the
+ * same number of plain cdk8s Deployments built directly, in the same run; and the planner alone
+ * on 10,000 candidate allocations. Prints medians, ratios and peak memory; asserts nothing.
+ */
+import { performance } from 'node:perf_hooks';
+import { ApiObject, App, Chart } from 'cdk8s';
+import { IpFailover } from '../lib/cdk8s';
+import { Planner } from '../lib/core/planner';
+
+const INSTANCES = 127;
+const TRIALS = 7;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** 127 failover instances of two VIPs each: 254 groups, the cluster limit. */
+function failoverStack(): string {
+  const app = new App({ outdir: '/nonexistent' });
+  const chart = new Chart(app, 'bench', { namespace: 'bench' });
+  for (let i = 0; i < INSTANCES; i++) {
+    new IpFailover(chart, `vips-${i}`, { virtualIps: [`198.51.${i}.1`, `198.51.${i}.2`], nodeSelector: { pool: `p${i % 4}` } });
+  }
+  return app.synthYaml();
+}
+
+/** 127 Deployments written directly as ApiObjects: the baseline. */
+function plainStack(): string {
+  const app = new App({ outdir: '/nonexistent' });
+  const chart = new Chart(app, 'bench', { namespace: 'bench' });
+  for (let i = 0; i < INSTANCES; i++) {
+    const labels = { app: `vips-${i}` };
+    new ApiObject(chart, `vips-${i}`, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `vips-${i}`, labels },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            hostNetwork: true,
+            nodeSelector: { pool: `p${i % 4}` },
+            containers: [{ name: 'keepalived', image: 'ipfailover:bench', env: [{ name: 'OPENSHIFT_HA_VIRTUAL_IPS', value: `198.51.${i}.1-2` }] }],
+          },
+        },
+      },
+    });
+  }
+  return app.synthYaml();
+}
+
+function time(fn: () => unknown): number {
+  const start = performance.now();
+  fn();
+  return performance.now() - start;
+}
+
+/** Runs the synthesis benchmarks and returns the lines to print. */
+export function benchSynth(): string[] {
+  // Warm up both paths so the first measured trial does not pay for module loading and JIT.
+  failoverStack();
+  plainStack();
+  const ours: number[] = [];
+  const plain: number[] = [];
+  let peakRss = process.memoryUsage().rss;
+  for (let t = 0; t < TRIALS; t++) {
+    // Alternate the order so neither side always runs on a warmer heap.
+    if (t % 2 === 0) {
+      ours.push(time(failoverStack));
+      plain.push(time(plainStack));
+    } else {
+      plain.push(time(plainStack));
+      ours.push(time(failoverStack));
+    }
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }
+  const ratio = median(ours) / median(plain);
+
+  const allocations: number[] = [];
+  const validationOnly: number[] = [];
+  for (let t = 0; t < TRIALS; t++) {
+    allocations.push(time(() => {
+      const planner = new Planner();
+      for (let i = 0; i < 10_000; i++) {
+        planner.add({ virtualIps: `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255 || 1}`, ...(i % 3 === 0 && { vrrpIdOffset: i % 250 }) }, { path: `c/${i}`, id: `v${i}` });
+      }
+    }));
+    // Baseline: the same 10,000 instances in 10,000 fresh planners, so nothing is cross-checked.
+    validationOnly.push(time(() => {
+      for (let i = 0; i < 10_000; i++) {
+        new Planner().add({ virtualIps: `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255 || 1}` }, { path: `c/${i}`, id: `v${i}` });
+      }
+    }));
+  }
+  return [
+    `synth, 127 instances / 254 VRRP groups: median ${median(ours).toFixed(1)} ms vs ${median(plain).toFixed(1)} ms for 127 plain cdk8s Deployments: ${ratio.toFixed(2)}x (target <= 1.5x)`,
+    `synth peak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
+    `planner, 10,000 candidate allocations in one stack: median ${median(allocations).toFixed(1)} ms (target < 50 ms); ${(median(allocations) / median(validationOnly)).toFixed(2)}x the same instances validated alone`,
+  ];
+}
+
+if (require.main === module) {
+  for (const line of benchSynth()) console.log(line);
+}
