@@ -1,6 +1,6 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
-import { AddressAllocator, clusterNetworkPatch, parsePoolCidr } from '../core/address-pool';
+import { AddressAllocator, clusterNetworkPatch, parsePoolCidr, secondPoolIssue } from '../core/address-pool';
 import { formatIssueWithoutPath, isProblem, type Issue } from '../core/issues';
 import { nameFromId } from '../core/normalize';
 import type { ExternalIpPoolProps } from '../core/props';
@@ -41,7 +41,7 @@ export class ExternalIpPool extends Construct {
     const issues: Issue[] = [];
     const earlier = registerPool(this);
     if (earlier !== undefined) {
-      issues.push({ path: this.node.path, field: 'cidr', value: props.cidr, problem: `is a second ExternalIP pool; the cluster takes one auto-assign range and '${earlier}' is it`, fix: 'use one ExternalIpPool per app' });
+      issues.push(secondPoolIssue(this.node.path, props.cidr, earlier));
     }
     const range = parsePoolCidr(props.cidr);
     if (isProblem(range)) issues.push({ path: this.node.path, field: 'cidr', ...range });
