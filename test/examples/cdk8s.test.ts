@@ -1,4 +1,7 @@
-import { Testing } from 'cdk8s';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Chart, Testing } from 'cdk8s';
+import { ExternalIpPool, HaService } from '../../lib/cdk8s';
 import { buildApp } from '../../examples/cdk8s/main';
 import { validateAgainstSchema } from '../support/schema';
 
@@ -64,4 +67,13 @@ describe('the example app (README main job)', () => {
     expect(web.spec.externalIPs[0]).toMatch(/^192\.0\.2\.([1-9]|1[0-4])$/);
     expect(all.filter((o) => o.kind === 'Deployment' && o.metadata.name === 'ipf-web')).toEqual([]);
   });
+});
+
+test("the README's pool example allocates what the README says", () => {
+  const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+  const claimed = /pool\.allocate\('reporting'\); {3}\/\/ \['([0-9.]+)'\]/.exec(readme)?.[1];
+  const chart = new Chart(Testing.app(), 'c');
+  const pool = new ExternalIpPool(chart, 'external-ips', { cidr: '192.0.2.0/28', vipGroups: 2 });
+  new HaService(chart, 'web', { exposure: 'externalIp', pool, selector: { app: 'web' }, ports: [{ port: 8080 }] });
+  expect(pool.allocate('reporting')).toEqual([claimed]);
 });
