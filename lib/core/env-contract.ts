@@ -12,15 +12,18 @@ import {
   checkChainName,
   checkCheckInterval,
   checkConfigName,
+  checkGroupCount,
   checkInteger,
   checkInterfaceName,
   checkPort,
   checkPreemptDelay,
+  checkReplicas,
   checkScriptPath,
+  checkVrrpIdOffset,
 } from './fields';
 import { isProblem, toIssues, type Issue, type Problem } from './issues';
 import type { Preemption } from './props';
-import { crossCheck, type AgentSettings, type SettingKey } from './settings';
+import { checkIdRange, crossCheck, type AgentSettings, type SettingKey } from './settings';
 import { formatVirtualIps, parseVirtualIps } from './vip-range';
 
 /** The environment variable of each setting. */
@@ -169,7 +172,7 @@ export function fromEnv(env: Env): EnvRead {
   const vipText = r.raw('virtualIps');
   const parsed = parseVirtualIps(vipText ?? '');
   r.report('virtualIps', vipText === undefined ? [{ value: vipText, problem: 'is required', fix: 'list the VIPs, for example 192.0.2.10-12' }] : parsed.problems);
-  const groupsWanted = r.number('vipGroups', 0, (v) => checkInteger(v, 0, 255, 'a number of groups'));
+  const groupsWanted = r.number('vipGroups', 0, (v) => checkGroupCount(v, 0));
   const useUnicast = r.raw(USE_UNICAST_ENV);
   const peersText = r.raw('unicastPeers');
   const unicastPeers = peersText === undefined ? [] : peersText.split(',').map((p) => p.trim());
@@ -195,8 +198,8 @@ export function fromEnv(env: Env): EnvRead {
     vipGroups: groupsWanted > 0 ? Math.min(groupsWanted, parsed.vips.length) : parsed.vips.length,
     networkInterface: r.string('networkInterface', DEFAULTS.networkInterface, checkInterfaceName),
     monitorPort: r.number('monitorPort', DEFAULTS.monitorPort, checkPort),
-    vrrpIdOffset: r.number('vrrpIdOffset', ENV_DEFAULTS.vrrpIdOffset, (v) => checkInteger(v, 0, 255, 'a VRRP ID offset')),
-    replicas: r.number('replicas', DEFAULTS.replicas, (v) => checkInteger(v, 1, 255, 'a replica count')),
+    vrrpIdOffset: r.number('vrrpIdOffset', ENV_DEFAULTS.vrrpIdOffset, checkVrrpIdOffset),
+    replicas: r.number('replicas', DEFAULTS.replicas, checkReplicas),
     unicastPeers,
     iptablesChain: r.string('iptablesChain', ENV_DEFAULTS.iptablesChain, checkChainName),
     checkScript: optionalPath('checkScript'),
@@ -208,7 +211,7 @@ export function fromEnv(env: Env): EnvRead {
   };
   const issues = [...r.issues, ...unknownVariables(env)];
   if (issues.length === 0) {
-    for (const p of crossCheck(settings)) issues.push({ path: '', field: ENV_NAMES[p.key], value: p.value, problem: p.problem, fix: p.fix });
+    for (const p of [...crossCheck(settings), ...checkIdRange(settings)]) issues.push({ path: '', field: ENV_NAMES[p.key], value: p.value, problem: p.problem, fix: p.fix });
   }
   return issues.length === 0 ? { ok: true, settings: stripUndefined(settings) } : { ok: false, issues };
 }

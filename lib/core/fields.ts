@@ -20,6 +20,21 @@ export function checkInteger(value: unknown, min: number, max: number, what: str
   return problem(value, `is not ${what}`, `use a whole number from ${min} to ${max}`);
 }
 
+/** A VRRP ID offset: the first ID is offset + 1, so 0..255 (offset + groups ≤ 255 is checked apart). */
+export function checkVrrpIdOffset(value: unknown): Check {
+  return checkInteger(value, 0, 255, 'a VRRP ID offset');
+}
+
+/** A replica count: one failover pod per node, and no more nodes than VRRP has priorities for. */
+export function checkReplicas(value: unknown): Check {
+  return checkInteger(value, 1, 255, 'a replica count');
+}
+
+/** A number of VIP groups; the env reader also takes 0, Red Hat's "one group per VIP". */
+export function checkGroupCount(value: unknown, min: 0 | 1 = 1): Check {
+  return checkInteger(value, min, 255, 'a number of groups');
+}
+
 /** A TCP port, 0 meaning "no check". */
 export function checkPort(value: unknown): Check {
   return checkInteger(value, 0, 65535, 'a port');

@@ -2,7 +2,7 @@
  * Props → a resolved, validated {@link FailoverSpec}: defaults applied once, every value
  * checked, every problem reported (none thrown).
  */
-import { CHECK_SCRIPT_FILE, DEFAULTS, MAX_CLUSTER_GROUPS, NOTIFY_SCRIPT_FILE, SCRIPTS_MOUNT_PATH } from './defaults';
+import { CHECK_SCRIPT_FILE, DEFAULTS, NOTIFY_SCRIPT_FILE, SCRIPTS_MOUNT_PATH } from './defaults';
 import {
   checkAdvertInterval,
   checkChainName,
@@ -10,17 +10,19 @@ import {
   checkDnsLabel,
   checkDnsSubdomain,
   checkImage,
+  checkGroupCount,
   checkInlineScript,
-  checkInteger,
   checkInterfaceName,
   checkLabel,
   checkPort,
   checkPreemptDelay,
+  checkReplicas,
   checkScriptPath,
+  checkVrrpIdOffset,
 } from './fields';
 import type { Issue, Problem } from './issues';
 import type { DeploymentStrategy, IpFailoverProps, Preemption, ScriptSource } from './props';
-import { crossCheck, type AgentSettings, type SettingKey } from './settings';
+import { checkIdRange, crossCheck, type AgentSettings, type SettingKey } from './settings';
 import { parseVirtualIps } from './vip-range';
 
 /** One instance's resolved settings, before the planner gives it VRRP IDs. */
@@ -128,23 +130,16 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
   c.checkAll('virtualIps', parsed.problems);
 
   const groupsWanted = props.vipGroups ?? parsed.vips.length;
-  c.check('vipGroups', props.vipGroups === undefined ? undefined : checkInteger(props.vipGroups, 1, 255, 'a number of groups'));
+  c.check('vipGroups', props.vipGroups === undefined ? undefined : checkGroupCount(props.vipGroups));
   const vipGroups = Math.min(groupsWanted, parsed.vips.length);
-  if (parsed.problems.length === 0 && vipGroups > MAX_CLUSTER_GROUPS) {
-    c.check(props.vipGroups === undefined ? 'virtualIps' : 'vipGroups', {
-      value: props.vipGroups ?? `${parsed.vips.length} VIPs`,
-      problem: `needs ${vipGroups} VRRP groups, over the cluster limit of ${MAX_CLUSTER_GROUPS}`,
-      fix: `set 'vipGroups' to ${MAX_CLUSTER_GROUPS} or fewer`,
-    });
-  }
 
   const networkInterface = props.networkInterface ?? DEFAULTS.networkInterface;
   c.check('networkInterface', checkInterfaceName(networkInterface));
   const monitorPort = props.monitorPort ?? DEFAULTS.monitorPort;
   c.check('monitorPort', checkPort(monitorPort));
-  if (props.vrrpIdOffset !== undefined) c.check('vrrpIdOffset', checkInteger(props.vrrpIdOffset, 0, 255, 'a VRRP ID offset'));
+  if (props.vrrpIdOffset !== undefined) c.check('vrrpIdOffset', checkVrrpIdOffset(props.vrrpIdOffset));
   const replicas = props.replicas ?? DEFAULTS.replicas;
-  c.check('replicas', checkInteger(replicas, 1, 255, 'a replica count'));
+  c.check('replicas', checkReplicas(replicas));
   const nodeSelector = props.nodeSelector ?? DEFAULTS.nodeSelector;
   for (const key in nodeSelector) c.check('nodeSelector', checkLabel(key, nodeSelector[key]));
   const iptablesChain = props.iptablesChain ?? DEFAULTS.iptablesChain;
@@ -185,10 +180,8 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
   };
   if (c.issues.length > 0) return { issues: c.issues };
 
-  const offsetForCheck = props.vrrpIdOffset ?? 0;
-  for (const p of crossCheck({ ...agent, vrrpIdOffset: offsetForCheck })) {
-    c.check(PROP_OF[p.key] ?? p.key, p);
-  }
+  const problems = props.vrrpIdOffset === undefined ? crossCheck(agent) : [...crossCheck(agent), ...checkIdRange({ ...agent, vrrpIdOffset: props.vrrpIdOffset })];
+  for (const p of problems) c.check(PROP_OF[p.key] ?? p.key, p);
   if (c.issues.length > 0) return { issues: c.issues };
 
   const spec: FailoverSpec = {

@@ -170,9 +170,13 @@ export class Planner {
     const groups = spec.agent.vipGroups;
     const left = MAX_CLUSTER_GROUPS - this.groupsUsed;
     if (groups > left) {
-      const field = spec.agent.vipGroups < spec.agent.virtualIps.length ? 'vipGroups' : 'virtualIps';
-      issue(field, groups, `VRRP groups do not fit: ${this.groupsUsed} of the cluster's ${MAX_CLUSTER_GROUPS} are used`,
-        left > 0 ? `set 'vipGroups' to ${left} or fewer` : 'remove or merge instances');
+      const grouped = spec.agent.vipGroups < spec.agent.virtualIps.length;
+      const limit = this.groupsUsed === 0
+        ? `the cluster limit of ${MAX_CLUSTER_GROUPS} VRRP groups`
+        : `the ${left} VRRP groups left of the cluster's ${MAX_CLUSTER_GROUPS}`;
+      const fix = left > 0 ? `set 'vipGroups' to ${left} or fewer` : 'remove or merge instances';
+      if (grouped) issue('vipGroups', groups, `is more than ${limit}`, fix);
+      else issue('virtualIps', `${groups} VIPs`, `need one VRRP group each, more than ${limit}`, fix);
       return undefined;
     }
     const firstFree = this.firstFreeOffset(groups);

@@ -76,8 +76,11 @@ export function familyOfVips(vips: readonly string[]): IpFamily | Problem {
   };
 }
 
-/** Rules that relate several settings; the same for props and for the environment. */
-export function crossCheck(settings: AgentSettings): SettingProblem[] {
+/**
+ * Rules that relate several settings; the same for props and for the environment. The VRRP ID
+ * range is {@link checkIdRange}'s, since only a known offset has one.
+ */
+export function crossCheck(settings: Omit<AgentSettings, 'vrrpIdOffset'>): SettingProblem[] {
   const problems: SettingProblem[] = [];
   const family = familyOfVips(settings.virtualIps);
   if (typeof family !== 'string') problems.push({ key: 'virtualIps', ...family });
@@ -96,6 +99,12 @@ export function crossCheck(settings: AgentSettings): SettingProblem[] {
       fix: 'list the address of every node that can run a failover pod',
     });
   }
+  return problems;
+}
+
+/** The groups' VRRP IDs, from the offset (and exclusions), must stay within 255. */
+export function checkIdRange(settings: Pick<AgentSettings, 'vrrpIdOffset' | 'vipGroups' | 'excludedVrrpIds'>): SettingProblem[] {
+  const problems: SettingProblem[] = [];
   const ids = vrrpIdsOf(settings);
   const last = ids[ids.length - 1] ?? 0;
   if (last > VRRP_ID_MAX) {

@@ -64,7 +64,7 @@ describe('cluster limit of 254 VRRP groups', () => {
   test('refuses 255 single VIPs in one instance', () => {
     const many = [...vips(1, 250), ...vips(2, 5)];
     expect(errors(plan([{ virtualIps: many }]))).toBe(
-      "app/a: 'virtualIps' \"255 VIPs\" needs 255 VRRP groups, over the cluster limit of 254; set 'vipGroups' to 254 or fewer",
+      "app/a: 'virtualIps' \"255 VIPs\" need one VRRP group each, more than the cluster limit of 254 VRRP groups; set 'vipGroups' to 254 or fewer",
     );
   });
 
@@ -75,10 +75,15 @@ describe('cluster limit of 254 VRRP groups', () => {
     expect(planner.groupCount).toBe(100);
   });
 
+  test('refuses a vipGroups over what is left', () => {
+    const planner = plan([{ virtualIps: vips(1, 200) }, { virtualIps: vips(2, 100), vipGroups: 60 }]);
+    expect(errors(planner)).toBe("app/b: 'vipGroups' 60 is more than the 54 VRRP groups left of the cluster's 254; set 'vipGroups' to 54 or fewer");
+  });
+
   test('counts groups across instances', () => {
     const planner = plan([{ virtualIps: vips(1, 200) }, { virtualIps: vips(2, 60) }]);
     expect(errors(planner)).toBe(
-      "app/b: 'virtualIps' 60 VRRP groups do not fit: 200 of the cluster's 254 are used; set 'vipGroups' to 54 or fewer",
+      "app/b: 'virtualIps' \"60 VIPs\" need one VRRP group each, more than the 54 VRRP groups left of the cluster's 254; set 'vipGroups' to 54 or fewer",
     );
   });
 });
