@@ -2,11 +2,12 @@
  * Same props, same objects: what the Pulumi component registers equals, field by field, what the
  * cdk8s construct synthesizes.
  */
-import { Chart, Testing } from 'cdk8s';
-import { IpFailover as Cdk8sIpFailover } from '../lib/cdk8s';
+import { ApiObject, Chart, Testing } from 'cdk8s';
+import type * as pulumi from '@pulumi/pulumi';
+import { ExternalIpPool as Cdk8sPool, HaService as Cdk8sHaService, IpFailover as Cdk8sIpFailover } from '../lib/cdk8s';
 import type { IpFailoverProps } from '../lib/core/props';
 import { Planner } from '../lib/core/planner';
-import { IpFailover as PulumiIpFailover } from '../lib/pulumi';
+import { ExternalIpPool as PulumiPool, HaService as PulumiHaService, IpFailover as PulumiIpFailover } from '../lib/pulumi';
 import { recordResources, registered, valueOf, type Recorder } from './pulumi/mocks';
 
 /** Instances declared together, as one cdk8s chart and one Pulumi program. */
@@ -54,6 +55,24 @@ beforeAll(async () => {
 /** Drops what JSON would not carry, so both sides compare as data. */
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
+/**
+ * The objects the given Kubernetes resources registered, in the given (declaration) order: the
+ * monitor sees registrations in the order their dependencies resolve, so match them by URN.
+ */
+async function objectsOf(children: readonly pulumi.Resource[]): Promise<unknown[]> {
+  await registered(...children);
+  const kube = rec.resources.filter((r) => r.custom && r.type.startsWith('kubernetes:'));
+  expect(kube).toHaveLength(children.length);
+  return Promise.all(
+    children.map(async (child) => {
+      const urn = await valueOf(child.urn);
+      const found = kube.filter((r) => urn.endsWith(`$${r.type}::${r.name}`));
+      expect(found).toHaveLength(1);
+      return found[0]!.inputs;
+    }),
+  );
+}
+
 describe.each(Object.entries(CASES))('parity: %s', (_name, instances) => {
   test('the Pulumi component registers exactly the objects cdk8s synthesizes', async () => {
     const app = Testing.app();
@@ -64,23 +83,53 @@ describe.each(Object.entries(CASES))('parity: %s', (_name, instances) => {
     rec.resources.length = 0;
     const planner = new Planner();
     const components = instances.map(([id, props]) => new PulumiIpFailover(id, { ...props, planner }));
-    const children = components.flatMap((c) => c.resources);
-    await registered(...children);
-    // The monitor sees registrations in the order their dependencies resolve; put them back in
-    // declaration order (each component's apply order) by their URNs.
-    const kube = rec.resources.filter((r) => r.custom && r.type.startsWith('kubernetes:'));
-    expect(kube).toHaveLength(children.length);
-    const registeredObjects = await Promise.all(
-      children.map(async (child) => {
-        const urn = await valueOf(child.urn);
-        const found = kube.filter((r) => urn.endsWith(`$${r.type}::${r.name}`));
-        expect(found).toHaveLength(1);
-        return found[0]!.inputs;
-      }),
-    );
+    const registeredObjects = await objectsOf(components.flatMap((c) => c.resources));
 
     expect(registeredObjects.length).toBeGreaterThan(0);
     expect(plain(registeredObjects)).toEqual(plain(synthesized));
+  });
+});
+
+describe('parity: HaService and ExternalIpPool', () => {
+  test('an ExternalIP pool and a service drawing on it', async () => {
+    const chart = new Chart(Testing.app(), 'chart');
+    const cdk8sPool = new Cdk8sPool(chart, 'external-ips', { cidr: '192.0.2.0/28', vipGroups: 2, monitorPort: 443 });
+    new Cdk8sHaService(chart, 'web', { exposure: 'externalIp', pool: cdk8sPool, selector: { app: 'web' }, ports: [{ port: 8080 }] });
+    const synthesized = Testing.synth(chart);
+
+    rec.resources.length = 0;
+    const pool = new PulumiPool('external-ips', { cidr: '192.0.2.0/28', vipGroups: 2, monitorPort: 443, planner: new Planner() });
+    const web = new PulumiHaService('web', { exposure: 'externalIp', pool, selector: { app: 'web' }, ports: [{ port: 8080 }] });
+    const objects = await objectsOf([...pool.failover.resources, pool.clusterNetwork, web.service!]);
+    expect(objects.map((o) => (o as { kind: string }).kind)).toContain('Network');
+    expect(plain(objects)).toEqual(plain(synthesized));
+  });
+
+  test('a NodePort service and a host-networked router', async () => {
+    const routerArgs = {
+      apiVersion: 'apps/v1' as const,
+      kind: 'Deployment' as const,
+      metadata: { name: 'router' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'router' } },
+        template: { metadata: { labels: { app: 'router' } }, spec: { hostNetwork: true, nodeSelector: { edge: 'true' }, containers: [{ name: 'router', image: 'router:1', ports: [{ containerPort: 1936 }] }] } },
+      },
+    };
+    const postgresql = { exposure: 'nodePort', selector: { app: 'postgresql' }, ports: [{ port: 5432, nodePort: 32439 }], virtualIps: '203.0.113.50', replicas: 2, nodeSelector: { 'app-type': 'postgresql' } } as const;
+    const chart = new Chart(Testing.app(), 'chart');
+    new Cdk8sHaService(chart, 'postgresql', postgresql);
+    const workload = new ApiObject(chart, 'router', routerArgs);
+    new Cdk8sHaService(chart, 'router-vips', { exposure: 'hostNetwork', workload, virtualIps: '203.0.113.101-105', vipGroups: 2 });
+    // The workload is the user's own object, not the service's.
+    const synthesized = Testing.synth(chart).filter((o) => o.metadata.name !== 'router');
+
+    rec.resources.length = 0;
+    const planner = new Planner();
+    const db = new PulumiHaService('postgresql', { ...postgresql, planner });
+    const routerVips = new PulumiHaService('router-vips', { exposure: 'hostNetwork', workload: routerArgs, virtualIps: '203.0.113.101-105', vipGroups: 2, planner });
+    const objects = await objectsOf([db.service!, ...db.failover!.resources, ...routerVips.failover!.resources]);
+    expect(plain(objects)).toEqual(plain(synthesized));
   });
 });
 

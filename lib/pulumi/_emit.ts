@@ -13,6 +13,7 @@ type KubeClass = new (name: string, args: never, opts?: pulumi.CustomResourceOpt
 const CLASSES: Readonly<Record<string, KubeClass>> = {
   'v1/ServiceAccount': k8s.core.v1.ServiceAccount as unknown as KubeClass,
   'v1/ConfigMap': k8s.core.v1.ConfigMap as unknown as KubeClass,
+  'v1/Service': k8s.core.v1.Service as unknown as KubeClass,
   'rbac.authorization.k8s.io/v1/RoleBinding': k8s.rbac.v1.RoleBinding as unknown as KubeClass,
   'apps/v1/Deployment': k8s.apps.v1.Deployment as unknown as KubeClass,
 };
@@ -30,4 +31,13 @@ export function emitObject(name: string, obj: KubeObject, opts: pulumi.CustomRes
   const Class = CLASSES[`${obj.apiVersion}/${obj.kind}`];
   if (Class) return new Class(name, obj as never, opts);
   return new k8s.apiextensions.CustomResource(name, obj as k8s.apiextensions.CustomResourceArgs, opts);
+}
+
+/**
+ * Registers a partial object that patches an existing one by server-side apply, such as the
+ * cluster's `Network` `cluster`: the stack owns the fields it sets and nothing else, and gives
+ * them up when it is destroyed.
+ */
+export function emitPatch(name: string, obj: KubeObject, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+  return new k8s.apiextensions.CustomResourcePatch(name, obj as k8s.apiextensions.CustomResourcePatchArgs, opts);
 }
