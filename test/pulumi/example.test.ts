@@ -19,9 +19,12 @@ test('Pulumi.yaml is a TypeScript Node.js project whose config defaults the prog
 
 test('the program plans both instances around the cluster reservations and registers their resources', async () => {
   const program = await import('../../examples/pulumi/index');
-  expect(program.vrrpIds).toEqual({ router: [4, 5, 6], database: [7] });
-  await registered(program.router, program.database, ...program.router.resources, ...program.database.resources, program.database.allowedAddressPairs!);
-  expect(await Promise.all(program.deployments.map((n) => valueOf(n)))).toEqual(['router', 'database']);
+  expect(program.vrrpIds).toEqual({ router: [4, 5, 6], database: [7], externalIps: [8, 9] });
+  expect(program.webIp).toHaveLength(1);
+  expect(program.pool.addresses).toContain(program.webIp[0]);
+  const all = [program.router, program.database, program.pool.failover];
+  await registered(...all, ...all.flatMap((f) => f.resources), program.database.allowedAddressPairs!, program.pool.clusterNetwork, program.web.service!);
+  expect(await Promise.all(program.deployments.map((n) => valueOf(n)))).toEqual(['router', 'database', 'ipf-external-ips']);
 
   const kinds = rec.resources.filter((r) => r.custom).map((r) => `${r.type} ${r.name}`);
   expect(kinds).toEqual(
@@ -30,6 +33,8 @@ test('the program plans both instances around the cluster reservations and regis
       'kubernetes:apps/v1:Deployment router-deployment-router',
       'kubernetes:apps/v1:Deployment database-deployment-database',
       'pulumi-nodejs:dynamic/ipfailover:AllowedAddressPairs database-allowed-address-pairs',
+      'kubernetes:config.openshift.io/v1:NetworkPatch external-ips-network-cluster',
+      'kubernetes:core/v1:Service web-service-web',
     ]),
   );
   const pairs = rec.resources.find((r) => r.name === 'database-allowed-address-pairs');
