@@ -44,15 +44,27 @@ function systemCli(program: string): OpenStackCli {
   };
 }
 
+/** What the CLI says when a port is gone (`No Port found for …`, or Neutron's 404). */
+function isMissingPort(error: unknown): boolean {
+  return /No Port found for|ResourceNotFound|\b404\b/i.test(error instanceof Error ? error.message : String(error));
+}
+
 /**
  * Brings every port to "exactly `vips` are ours". All ports are read and planned before the
- * first write, so a refusal on one port changes none.
+ * first write, so a refusal on one port changes none. When removing (`vips` empty), a port that
+ * no longer exists (its node was deleted, and our pairs with it) counts as done.
  */
 export async function reconcilePorts(cli: OpenStackCli, path: string, portIds: readonly string[], vips: readonly string[]): Promise<PortPairPlan[]> {
   const plans: PortPairPlan[] = [];
   for (const portId of portIds) {
-    const state = parsePortShow(await cli(portShowArgs(portId)), portId);
-    plans.push(planPortPairs(state, vips, path));
+    let output: string;
+    try {
+      output = await cli(portShowArgs(portId));
+    } catch (error) {
+      if (vips.length === 0 && isMissingPort(error)) continue;
+      throw error;
+    }
+    plans.push(planPortPairs(parsePortShow(output, portId), vips, path));
   }
   const issues = plans.flatMap((p) => p.issues);
   if (issues.length > 0) throw new Error(formatIssues(issues));

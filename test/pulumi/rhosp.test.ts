@@ -151,6 +151,19 @@ describe('the allowed address pairs provider against a fake Neutron', () => {
     expect(neutron['master-0']!.tags.sort()).toEqual(['ipfailover-vip:192.0.2.11', 'ipfailover-vip:192.0.2.12', 'openshiftClusterID=ostest-abcde']);
   });
 
+  test('destroy after a node (and its port) was deleted removes the rest and succeeds', async () => {
+    const provider = allowedAddressPairsProvider(cli);
+    const { id, outs } = await provider.create(state(['192.0.2.10']));
+    delete neutron['master-1'];
+    await provider.delete!(id, outs);
+    expect(ips('master-0')).toEqual(['192.168.0.5', '192.168.0.7']);
+  });
+
+  test('create on a port that does not exist fails, naming it', async () => {
+    await expect(allowedAddressPairsProvider(cli).create(state(['192.0.2.10'], ['master-0', 'gone']))).rejects.toThrow('No Port found for gone');
+    expect(writes()).toEqual([]);
+  });
+
   test('diff reports no change for the same ports and VIPs in another order', async () => {
     const provider = allowedAddressPairsProvider(cli);
     const diff = await provider.diff!('x', state(['192.0.2.10', '192.0.2.11']), state(['192.0.2.11', '192.0.2.10'], ['master-1', 'master-0']));
