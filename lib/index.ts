@@ -11,3 +11,17 @@ export { toEnv, fromEnv, ENV_NAMES, USE_UNICAST_ENV, type EnvVar, type EnvRead }
 export { normalize, nameFromId, type FailoverSpec, type InstanceContext, type Normalized } from './core/normalize';
 export { Planner, type PlannerOptions, type InstancePlan, type PlanOutcome, type IdRange } from './core/planner';
 export { failoverObjects, hostPortOf, INSTANCE_LABEL, type KubeObject } from './core/manifests';
+export {
+  planPortPairs,
+  portChangeArgs,
+  portShowArgs,
+  parsePortShow,
+  rhospScripts,
+  canonicalAddress,
+  pairTag,
+  PAIR_TAG_PREFIX,
+  type AllowedAddressPair,
+  type PortState,
+  type PortPairPlan,
+  type RhospScripts,
+} from './core/rhosp';

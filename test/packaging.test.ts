@@ -5,9 +5,11 @@
  * must fail on exactly that framework.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { nodePort } from './pulumi/fake-openstack';
+import { fakeOpenstackBin } from './pulumi/fake-openstack-bin';
 
 const ROOT = join(__dirname, '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -45,6 +47,24 @@ function project(name: string, peers: readonly string[]): string {
   return dir;
 }
 
+/**
+ * A project laid out like a real flat install: every package of ours except `exclude`, linked
+ * in, and run with `--preserve-symlinks` so each package resolves its neighbours from the
+ * project's `node_modules` as it would after `npm install`.
+ */
+function flatProject(name: string, exclude: readonly string[]): string {
+  const dir = project(name, []);
+  const modules = join(dir, 'node_modules');
+  const source = join(ROOT, 'node_modules');
+  const names = readdirSync(source).flatMap((entry) => (entry.startsWith('@') ? readdirSync(join(source, entry)).map((inner) => `${entry}/${inner}`) : [entry]));
+  for (const dep of names) {
+    if (dep.startsWith('.') || exclude.includes(dep) || Object.keys(pkg.dependencies).includes(dep)) continue;
+    mkdirSync(dirname(join(modules, dep)), { recursive: true });
+    symlinkSync(join(source, dep), join(modules, dep), 'dir');
+  }
+  return dir;
+}
+
 /** Requires `entry` in a fresh node process inside `dir`; returns its export names or the error. */
 function load(dir: string, entry: string): { ok: true; exports: string[] } | { ok: false; error: string } {
   const script = `try { console.log(JSON.stringify({ ok: true, exports: Object.keys(require(${JSON.stringify(entry)})).sort() })); } catch (e) { console.log(JSON.stringify({ ok: false, error: String(e.message).split('\\n')[0] })); }`;
@@ -76,4 +96,54 @@ test('with only the Pulumi peers, ipfailover and ipfailover/pulumi load and ipfa
 test('with no framework at all, the core entry loads', () => {
   const dir = project('core-only', []);
   expect(load(dir, 'ipfailover')).toMatchObject({ ok: true, exports: expect.arrayContaining(['Planner', 'parseVirtualIps', 'toEnv']) });
+}, 60_000);
+
+/**
+ * The RHOSP resource's provider is serialized into the state and loaded by Pulumi's dynamic
+ * provider host without the program, so it must work from an installed package: it may require
+ * only what the package exports. (The temp directory's name contains "ipfailover" on purpose:
+ * Pulumi's serializer maps a captured module of a package to the wrong package.json when the
+ * project path contains the package name, which is why the provider requires the core by name.)
+ */
+const SERIALIZED_PROVIDER = `
+const pulumi = require('@pulumi/pulumi');
+(async () => {
+  const recorded = [];
+  await pulumi.runtime.setMocks({ newResource: (a) => { recorded.push(a); return { id: a.name + '-id', state: a.inputs }; }, call: (a) => { throw new Error('unexpected invoke ' + a.token); } }, 'p', 's', false);
+  const { IpFailover, Planner } = require('ipfailover/pulumi');
+  const failover = new IpFailover('db', { virtualIps: '192.0.2.10', planner: new Planner(), openstack: { portIds: ['master-0'], cli: process.env.FAKE_OPENSTACK } });
+  await new Promise((resolve) => failover.allowedAddressPairs.urn.apply(resolve));
+  const pairs = recorded.find((r) => r.type === 'pulumi-nodejs:dynamic/ipfailover:AllowedAddressPairs');
+  const text = pairs.inputs.__provider;
+  // Load it as the dynamic provider host does.
+  const requireFromString = require(require.resolve('require-from-string', { paths: [require.resolve('@pulumi/pulumi')] }));
+  const provider = requireFromString(text).handler();
+  const { __provider, ...inputs } = pairs.inputs;
+  const { id, outs } = await provider.create(inputs);
+  await provider.delete(id, outs);
+  const requires = [...new Set([...text.matchAll(/require\\(["']([^"']+)["']\\)/g)].map((m) => m[1]))].sort();
+  console.log(JSON.stringify({ requires, outs }));
+})().catch((e) => { console.log(JSON.stringify({ error: String(e && e.stack) })); });
+`;
+
+test('the serialized RHOSP provider loads from the installed package and runs the CLI', () => {
+  const dir = flatProject('pulumi-provider', [...CDK8S_PEERS, 'cdk8s-cli']);
+  writeFileSync(join(dir, 'provider.js'), SERIALIZED_PROVIDER);
+  const bin = fakeOpenstackBin();
+  try {
+    const port = nodePort('master-0', 'fa:16:3e:31:f9:cb');
+    bin.write({ 'master-0': port });
+    const out = execFileSync(process.execPath, ['--preserve-symlinks', 'provider.js'], { cwd: dir, encoding: 'utf8', env: { ...process.env, FAKE_OPENSTACK: bin.program } });
+    const result = JSON.parse(out.trim().split('\n').pop() as string) as { error?: string; requires: string[]; outs: { keptPairs: Record<string, string[]> } };
+    expect(result.error).toBeUndefined();
+    // Only exported entry points and built-ins: never a path inside the package.
+    for (const name of result.requires) expect(name).not.toMatch(/^ipfailover\/(dist|lib)\//);
+    expect(result.requires).toContain('ipfailover');
+    expect(result.outs.keptPairs).toEqual({ 'master-0': ['192.168.0.5', '192.168.0.7'] });
+    const { ports, log } = bin.read();
+    expect(ports['master-0']).toEqual(port);
+    expect(log.map((c) => c[1])).toEqual(['show', 'set', 'show', 'unset']);
+  } finally {
+    bin.remove();
+  }
 }, 60_000);

@@ -1,7 +1,7 @@
 import type { execFile as ExecFile } from 'node:child_process';
 import * as pulumi from '@pulumi/pulumi';
-import { formatIssues } from '../core/issues';
-import { parsePortShow, planPortPairs, portChangeArgs, portShowArgs, type PortPairPlan } from '../core/rhosp';
+import type * as Core from '../index';
+import type { PortPairPlan } from '../core/rhosp';
 
 /**
  * The allowed address pairs of node ports the stack does not own, as one dynamic resource per
@@ -13,6 +13,22 @@ import { parsePortShow, planPortPairs, portChangeArgs, portShowArgs, type PortPa
 
 /** Runs the `openstack` CLI with the given arguments and resolves to its standard output. */
 export type OpenStackCli = (args: readonly string[]) => Promise<string>;
+
+/** The core functions the provider runs. */
+export type RhospCore = Pick<typeof Core, 'formatIssues' | 'parsePortShow' | 'planPortPairs' | 'portChangeArgs' | 'portShowArgs'>;
+
+/**
+ * The core as the provider finds it when it runs: by package name, from the program's
+ * `node_modules`. The provider is serialized into the state and run by Pulumi's dynamic provider
+ * host, without the program, on every later `up` and on `destroy`. Capturing our modules instead
+ * makes the serializer write `require('ipfailover/dist/core/…')`, which the package's `exports`
+ * refuse (and, when the project's path contains "ipfailover", even the entry point is mapped
+ * wrongly).
+ */
+function installedCore(): RhospCore {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('ipfailover') as RhospCore;
+}
 
 /** What the resource stores: its inputs, and what it found and did per port. */
 export interface AllowedAddressPairsState {
@@ -54,22 +70,22 @@ function isMissingPort(error: unknown): boolean {
  * first write, so a refusal on one port changes none. When removing (`vips` empty), a port that
  * no longer exists (its node was deleted, and our pairs with it) counts as done.
  */
-export async function reconcilePorts(cli: OpenStackCli, path: string, portIds: readonly string[], vips: readonly string[]): Promise<PortPairPlan[]> {
+export async function reconcilePorts(core: RhospCore, cli: OpenStackCli, path: string, portIds: readonly string[], vips: readonly string[]): Promise<PortPairPlan[]> {
   const plans: PortPairPlan[] = [];
   for (const portId of portIds) {
     let output: string;
     try {
-      output = await cli(portShowArgs(portId));
+      output = await cli(core.portShowArgs(portId));
     } catch (error) {
       if (vips.length === 0 && isMissingPort(error)) continue;
       throw error;
     }
-    plans.push(planPortPairs(parsePortShow(output, portId), vips, path));
+    plans.push(core.planPortPairs(core.parsePortShow(output, portId), vips, path));
   }
   const issues = plans.flatMap((p) => p.issues);
-  if (issues.length > 0) throw new Error(formatIssues(issues));
+  if (issues.length > 0) throw new Error(core.formatIssues(issues));
   for (const plan of plans) {
-    for (const args of portChangeArgs(plan)) await cli(args);
+    for (const args of core.portChangeArgs(plan)) await cli(args);
   }
   return plans;
 }
@@ -84,27 +100,29 @@ function keptOf(plans: readonly PortPairPlan[]): Record<string, string[]> {
 
 /**
  * The dynamic provider. `cli` replaces the `openstack` program (tests pass a fake Neutron);
- * without it, the CLI named in the resource's inputs runs.
+ * without it, the CLI named in the resource's inputs runs. `core` replaces the installed core
+ * (tests run from the source tree).
  */
-export function allowedAddressPairsProvider(cli?: OpenStackCli): pulumi.dynamic.ResourceProvider {
+export function allowedAddressPairsProvider(cli?: OpenStackCli, core?: () => RhospCore): pulumi.dynamic.ResourceProvider {
   const cliFor = (state: AllowedAddressPairsState): OpenStackCli => cli ?? systemCli(state.cli);
+  const coreNow = (): RhospCore => (core ? core() : installedCore());
   return {
     async diff(_id, olds: AllowedAddressPairsState, news: AllowedAddressPairsState) {
       const changed = !sameSet(olds.portIds, news.portIds) || !sameSet(olds.vips, news.vips);
       return { changes: changed, replaces: [], deleteBeforeReplace: false };
     },
     async create(inputs: AllowedAddressPairsState) {
-      const plans = await reconcilePorts(cliFor(inputs), inputs.path, inputs.portIds, inputs.vips);
+      const plans = await reconcilePorts(coreNow(), cliFor(inputs), inputs.path, inputs.portIds, inputs.vips);
       return { id: `ipfailover-pairs/${inputs.path}`, outs: { ...inputs, keptPairs: keptOf(plans) } };
     },
     async update(_id, olds: AllowedAddressPairsState, news: AllowedAddressPairsState) {
       const dropped = olds.portIds.filter((p) => !news.portIds.includes(p));
-      await reconcilePorts(cliFor(news), news.path, dropped, []);
-      const plans = await reconcilePorts(cliFor(news), news.path, news.portIds, news.vips);
+      await reconcilePorts(coreNow(), cliFor(news), news.path, dropped, []);
+      const plans = await reconcilePorts(coreNow(), cliFor(news), news.path, news.portIds, news.vips);
       return { outs: { ...news, keptPairs: keptOf(plans) } };
     },
     async delete(_id, olds: AllowedAddressPairsState) {
-      await reconcilePorts(cliFor(olds), olds.path, olds.portIds, []);
+      await reconcilePorts(coreNow(), cliFor(olds), olds.path, olds.portIds, []);
     },
   };
 }
@@ -123,6 +141,9 @@ export class AllowedAddressPairs extends pulumi.dynamic.Resource {
   declare public readonly keptPairs: pulumi.Output<Record<string, string[]>>;
 
   constructor(name: string, args: AllowedAddressPairsArgs, opts?: pulumi.CustomResourceOptions) {
+    // A new library version's provider runs against the state the old one wrote (Pulumi does not
+    // replace a dynamic resource when its provider code changes), so the state shape
+    // (AllowedAddressPairsState) must stay readable by later versions.
     super(allowedAddressPairsProvider(), name, { ...args, keptPairs: undefined }, opts, 'ipfailover', 'AllowedAddressPairs');
   }
 }

@@ -2,6 +2,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as openstack from '@pulumi/openstack';
 import { Planner } from '../../lib/core/planner';
 import { IpFailover } from '../../lib/pulumi';
+import * as core from '../../lib/index';
 import { allowedAddressPairsProvider, type AllowedAddressPairsState, type OpenStackCli } from '../../lib/pulumi/_rhosp-ports';
 import { fakeOpenstack, nodePort, type CommandLog, type FakeNeutron } from './fake-openstack';
 import { fakeOpenstackBin, type FakeOpenstackBin } from './fake-openstack-bin';
@@ -81,7 +82,9 @@ describe('the serialized provider, as the engine loads it from the state', () =>
     await registered(edge.allowedAddressPairs!);
     const text = rec.resources.find((r) => r.type === PAIRS_TYPE)!.inputs['__provider'] as string;
     const loaded = { exports: {} as { handler: () => ReturnType<typeof allowedAddressPairsProvider> } };
-    new Function('exports', 'require', 'module', text)(loaded.exports, require, loaded);
+    // The engine resolves `ipfailover` from the program's node_modules; here it is the source tree.
+    const providerRequire = (id: string): unknown => (id === 'ipfailover' ? core : jest.requireActual(id));
+    new Function('exports', 'require', 'module', text)(loaded.exports, providerRequire, loaded);
     const provider = loaded.exports.handler();
 
     const before = { 'master-0': nodePort('master-0', MAC0) };
@@ -108,7 +111,7 @@ describe('the allowed address pairs provider against a fake Neutron', () => {
   });
 
   test('create adds each VIP with the port MAC and keeps the cluster pairs', async () => {
-    const provider = allowedAddressPairsProvider(cli);
+    const provider = allowedAddressPairsProvider(cli, () => core);
     const { id, outs } = await provider.create(state(['192.0.2.10', '192.0.2.11']));
     expect(id).toBe('ipfailover-pairs/edge');
     expect(ips('master-0')).toEqual(['192.168.0.5', '192.168.0.7', '192.0.2.10', '192.0.2.11']);
@@ -121,7 +124,7 @@ describe('the allowed address pairs provider against a fake Neutron', () => {
 
   test('delete (destroy) removes only the pairs it added', async () => {
     const before = structuredClone(neutron);
-    const provider = allowedAddressPairsProvider(cli);
+    const provider = allowedAddressPairsProvider(cli, () => core);
     const { id, outs } = await provider.create(state(['192.0.2.10']));
     // Someone else adds a pair meanwhile: destroy must leave it.
     fakeOpenstack(neutron, ['port', 'set', '--allowed-address', 'ip-address=10.9.9.9', 'master-0']);
@@ -132,7 +135,7 @@ describe('the allowed address pairs provider against a fake Neutron', () => {
   });
 
   test("refuses the cluster's API VIP and writes nothing to any port", async () => {
-    const provider = allowedAddressPairsProvider(cli);
+    const provider = allowedAddressPairsProvider(cli, () => core);
     await expect(provider.create(state(['192.0.2.10', '192.168.0.7']))).rejects.toThrow(
       "edge: 'virtualIps' \"192.168.0.7\" is already an allowed address pair of port master-0, not added by ipfailover (the cluster's API or ingress VIP); choose an address the cluster does not use; never reuse its API or ingress VIPs\n" +
         "edge: 'virtualIps' \"192.168.0.7\" is already an allowed address pair of port master-1, not added by ipfailover (the cluster's API or ingress VIP); choose an address the cluster does not use; never reuse its API or ingress VIPs",
@@ -141,7 +144,7 @@ describe('the allowed address pairs provider against a fake Neutron', () => {
   });
 
   test('update moves pairs: a dropped VIP and a dropped port lose ours, new ones gain them', async () => {
-    const provider = allowedAddressPairsProvider(cli);
+    const provider = allowedAddressPairsProvider(cli, () => core);
     const { id, outs } = await provider.create(state(['192.0.2.10', '192.0.2.11']));
     const news = state(['192.0.2.11', '192.0.2.12'], ['master-0']);
     expect(await provider.diff!(id, outs, news)).toMatchObject({ changes: true, replaces: [] });
@@ -152,7 +155,7 @@ describe('the allowed address pairs provider against a fake Neutron', () => {
   });
 
   test('destroy after a node (and its port) was deleted removes the rest and succeeds', async () => {
-    const provider = allowedAddressPairsProvider(cli);
+    const provider = allowedAddressPairsProvider(cli, () => core);
     const { id, outs } = await provider.create(state(['192.0.2.10']));
     delete neutron['master-1'];
     await provider.delete!(id, outs);
@@ -160,19 +163,19 @@ describe('the allowed address pairs provider against a fake Neutron', () => {
   });
 
   test('create on a port that does not exist fails, naming it', async () => {
-    await expect(allowedAddressPairsProvider(cli).create(state(['192.0.2.10'], ['master-0', 'gone']))).rejects.toThrow('No Port found for gone');
+    await expect(allowedAddressPairsProvider(cli, () => core).create(state(['192.0.2.10'], ['master-0', 'gone']))).rejects.toThrow('No Port found for gone');
     expect(writes()).toEqual([]);
   });
 
   test('diff reports no change for the same ports and VIPs in another order', async () => {
-    const provider = allowedAddressPairsProvider(cli);
+    const provider = allowedAddressPairsProvider(cli, () => core);
     const diff = await provider.diff!('x', state(['192.0.2.10', '192.0.2.11']), state(['192.0.2.11', '192.0.2.10'], ['master-1', 'master-0']));
     expect(diff.changes).toBe(false);
   });
 
   test('create after a half-finished run does not refuse its own tagged pairs', async () => {
     fakeOpenstack(neutron, ['port', 'set', '--allowed-address', `ip-address=192.0.2.10,mac-address=${MAC0}`, '--tag', 'ipfailover-vip:192.0.2.10', 'master-0']);
-    await allowedAddressPairsProvider(cli).create(state(['192.0.2.10']));
+    await allowedAddressPairsProvider(cli, () => core).create(state(['192.0.2.10']));
     expect(ips('master-0').filter((ip) => ip === '192.0.2.10')).toHaveLength(1);
     expect(ips('master-1')).toContain('192.0.2.10');
   });
