@@ -96,7 +96,7 @@ function withImage(obj: KubeObject, image: pulumi.Input<string>): KubeObject {
  * problem of this instance.
  *
  * Children: `<name>-<kind>-<object name>` for each Kubernetes object (`edge-deployment-edge`),
- * `<name>-allowed-address-pairs` and `<name>-vip-<address>` for RHOSP.
+ * `<name>-allowed-address-pairs` and `<name>-vip-<address>` for RHOSP (IPv6 colons as `-`).
  */
 export class IpFailover extends pulumi.ComponentResource {
   /** Name of the Deployment (also the `ipfailover` label and config name). */
@@ -174,7 +174,9 @@ export class IpFailover extends pulumi.ComponentResource {
       const dependsOn = isDeployment ? [...emitted, ...(owners.get(accountKey) ?? [])] : [];
       emitted.push(emitObject(childName(name, obj), object, { parent: this, dependsOn }));
     }
-    if (plan.ownsServiceAccount) owners.set(accountKey, emitted.filter((r) => !(r instanceof k8s.apps.v1.Deployment)));
+    if (plan.ownsServiceAccount) {
+      owners.set(accountKey, emitted.filter((r) => r instanceof k8s.core.v1.ServiceAccount || r instanceof k8s.rbac.v1.RoleBinding));
+    }
     return emitted;
   }
 
@@ -182,9 +184,9 @@ export class IpFailover extends pulumi.ComponentResource {
     return this.virtualIps.map(
       (vip) =>
         new openstack.networking.Port(
-          `${name}-vip-${vip}`,
+          `${name}-vip-${vipLabel(vip)}`,
           {
-            name: `${this.deploymentName}-vip-${vip}`,
+            name: `${this.deploymentName}-vip-${vipLabel(vip)}`,
             description: `failover VIP of ${this.namespace}/${this.deploymentName} (ipfailover); not bound to any server`,
             networkId: on.networkId,
             fixedIps: [{ subnetId: on.subnetId, ipAddress: vip }],
@@ -194,6 +196,11 @@ export class IpFailover extends pulumi.ComponentResource {
         ),
     );
   }
+}
+
+/** A VIP in a resource name: IPv6 colons become `-`, since `::` separates the parts of a URN. */
+function vipLabel(vip: string): string {
+  return vip.replace(/:/g, '-');
 }
 
 /** Args that are not props: the planner never sees them. */

@@ -50,6 +50,13 @@ describe('IpFailover with openstack', () => {
     }
   });
 
+  test('an IPv6 VIP gets a reservation port whose name has no colons (URNs split on ::)', async () => {
+    const edge = new IpFailover('v6', { virtualIps: '2001:db8::10', planner: new Planner(), openstack: { portIds: ['master-0'], reserveOn: { networkId: 'net-6', subnetId: 'subnet-6' } } });
+    await registered(...edge.vipPorts, edge.allowedAddressPairs!, ...edge.resources);
+    const port = rec.resources.find((r) => r.type === 'openstack:networking/port:Port');
+    expect(port).toMatchObject({ name: 'v6-vip-2001-db8--10', inputs: { name: 'v6-vip-2001-db8--10', fixedIps: [{ subnetId: 'subnet-6', ipAddress: '2001:db8::10' }] } });
+  });
+
   test('port IDs may be outputs of other resources; the component outputs carry the kept pairs', async () => {
     // As the provider's create would report them.
     rec.outputs.set(PAIRS_TYPE, (inputs) => ({ ...inputs, keptPairs: { 'worker-0-port-id': ['192.168.0.5'] } }));
