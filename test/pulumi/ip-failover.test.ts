@@ -71,8 +71,10 @@ describe('IpFailover component', () => {
 
   test('registerOutputs carries the VRRP IDs, the groups and the Deployment name', async () => {
     const planner = new Planner();
-    new IpFailover('router', { virtualIps: '192.0.2.1-3', planner });
+    const router = new IpFailover('router', { virtualIps: '192.0.2.1-3', planner });
     const edge = new IpFailover('edge', { virtualIps: '192.0.2.10-11', vipGroups: 1, planner });
+    // Let every registration land in this test, not in the next one's records.
+    await registered(router, ...router.resources, ...edge.resources);
     expect(await registeredOutputs(edge)).toEqual({
       deploymentName: 'edge',
       namespace: 'default',
