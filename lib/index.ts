@@ -17,6 +17,8 @@ export {
   portShowArgs,
   parsePortShow,
   rhospScripts,
+  rhospConfigMap,
+  rhospConfigMapName,
   canonicalAddress,
   pairTag,
   PAIR_TAG_PREFIX,

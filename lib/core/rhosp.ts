@@ -17,6 +17,8 @@
  * script ({@link rhospScripts}). Both take their commands from the functions here.
  */
 import { toIssues, type Issue, type Problem } from './issues';
+import { INSTANCE_LABEL, type KubeObject } from './manifests';
+import type { InstancePlan } from './planner';
 import { parseAddress } from './vip-range';
 
 /** One entry of a port's `allowed_address_pairs`. */
@@ -253,4 +255,24 @@ export function rhospScripts(path: string, vips: readonly string[], portIds: rea
     '',
   ].join('\n');
   return { apply, remove };
+}
+
+/** Name of the ConfigMap carrying an instance's RHOSP scripts. */
+export function rhospConfigMapName(plan: InstancePlan): string {
+  return `${plan.spec.name}-rhosp`;
+}
+
+/**
+ * The cdk8s artifact: a ConfigMap holding {@link rhospScripts} for one planned instance
+ * (`apply.sh`, `remove.sh`), next to its Deployment. Run them where the `openstack` CLI is
+ * logged in: `kubectl get configmap <name>-rhosp -o jsonpath='{.data.apply\\.sh}' | sh`.
+ */
+export function rhospConfigMap(plan: InstancePlan, portIds: readonly string[]): KubeObject {
+  const { apply, remove } = rhospScripts(plan.path, plan.settings.virtualIps, portIds);
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: rhospConfigMapName(plan), namespace: plan.spec.namespace, labels: { [INSTANCE_LABEL]: plan.spec.name } },
+    data: { 'apply.sh': apply, 'remove.sh': remove },
+  };
 }

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIssues } from '../../lib/core/issues';
-import { parsePortShow, planPortPairs, portChangeArgs, rhospScripts, type PortState } from '../../lib/core/rhosp';
+import { Planner } from '../../lib/core/planner';
+import { parsePortShow, planPortPairs, portChangeArgs, rhospConfigMap, rhospScripts, type PortState } from '../../lib/core/rhosp';
 import { fakeOpenstack, nodePort, type CommandLog, type FakeNeutron } from '../pulumi/fake-openstack';
 import { fakeOpenstackBin, type FakeOpenstackBin } from '../pulumi/fake-openstack-bin';
 
@@ -138,5 +139,16 @@ describe('rhospScripts (the cdk8s artifact), run against a fake openstack CLI', 
     for (const args of portChangeArgs(plan)) fakeOpenstack(ports, args);
     expect(ips(ports['master-0']!)).toEqual(['192.168.0.5', '192.168.0.7', '1.1.1.1']);
     expect(ports['master-0']!.tags).toContain('ipfailover-vip:1.1.1.1');
+  });
+});
+
+describe('rhospConfigMap', () => {
+  test("carries the instance's scripts in its namespace, labelled like its other objects", () => {
+    const { plan } = new Planner().add({ virtualIps: '1.1.1.1-2', namespace: 'ha' }, { path: 'App/Edge', id: 'Edge' });
+    const configMap = rhospConfigMap(plan!, ['master-0']);
+    expect(configMap.metadata).toEqual({ name: 'edge-rhosp', namespace: 'ha', labels: { ipfailover: 'edge' } });
+    const scripts = rhospScripts('App/Edge', ['1.1.1.1', '1.1.1.2'], ['master-0']);
+    expect(configMap['data']).toEqual({ 'apply.sh': scripts.apply, 'remove.sh': scripts.remove });
+    expect((configMap['data'] as { 'apply.sh': string })['apply.sh']).toContain("vips='1.1.1.1 1.1.1.2'");
   });
 });
