@@ -102,7 +102,11 @@ export class HaService extends pulumi.ComponentResource {
     const facts = workload ? workloadOf(name, workload) : undefined;
     if (facts && 'problem' in facts) throw new pulumi.ResourceError(formatIssues([facts]), this, true);
     const resolved = resolveHaService(options, { path: name, id: name, ...(pool && { pool: pool.allocator }), ...(facts && { workload: facts }) });
-    if (resolved.issues.length > 0) throw new pulumi.ResourceError(formatIssues(resolved.issues), this, true);
+    const issues: Issue[] = [...resolved.issues];
+    if (openstack && resolved.issues.length === 0 && !resolved.failover) {
+      issues.push({ path: name, field: 'openstack', value: pool?.cidr, problem: "is ignored: the pool's failover serves these VIPs", fix: 'set openstack on the ExternalIpPool' });
+    }
+    if (issues.length > 0) throw new pulumi.ResourceError(formatIssues(issues), this, true);
 
     this.serviceName = resolved.name;
     this.virtualIps = resolved.virtualIps;

@@ -102,6 +102,13 @@ describe('ExternalIpPool component', () => {
     expect((service?.inputs['spec'] as { externalIPs: string[] }).externalIPs).toEqual(web.virtualIps);
   });
 
+  test('openstack on a pool-served HaService is refused: the pool owns the VIPs', () => {
+    const pool = new ExternalIpPool('external-ips', { cidr: '192.0.2.0/28', planner: new Planner() });
+    expect(thrown(() => new HaService('web', { exposure: 'externalIp', pool, selector: { app: 'web' }, ports: [{ port: 80 }], openstack: { portIds: ['master-0'] } })).message).toBe(
+      "web: 'openstack' \"192.0.2.0/28\" is ignored: the pool's failover serves these VIPs; set openstack on the ExternalIpPool",
+    );
+  });
+
   test('refuses a range over /24 and a second pool in one program', () => {
     expect(thrown(() => new ExternalIpPool('big', { cidr: '192.0.0.0/23', planner: new Planner() })).message).toMatch(/^big: 'cidr' "192\.0\.0\.0\/23" .+; .+/);
     const planner = new Planner();
