@@ -1,5 +1,5 @@
 /** ipfailover's cdk8s constructs. */
-export { IpFailover, type IpFailoverProps } from './ip-failover';
+export { IpFailover, type IpFailoverProps, type OpenStackPorts } from './ip-failover';
 export { ExternalIpPool, type ExternalIpPoolProps } from './external-ip-pool';
 export { HaService, type HaServiceProps } from './ha-service';
 export { IpFailoverRemoval, type IpFailoverRemovalProps } from './ip-failover-removal';

@@ -3,11 +3,40 @@ import { Construct } from 'constructs';
 import { formatIssueWithoutPath, formatIssues } from '../core/issues';
 import { failoverObjects } from '../core/manifests';
 import type { InstancePlan } from '../core/planner';
-import type { IpFailoverProps } from '../core/props';
+import type { IpFailoverProps as CoreIpFailoverProps } from '../core/props';
 import { toEnv } from '../core/env-contract';
+import { checkOpenStackPortId } from '../core/fields';
+import { toIssues, type Issue } from '../core/issues';
+import { rhospConfigMap } from '../core/rhosp';
 import { plannerOf } from './_planner-scope';
 
-export type { IpFailoverProps } from '../core/props';
+/** The Red Hat OpenStack ports of the nodes that can hold the VIPs. */
+export interface OpenStackPorts {
+  /** Neutron port IDs of the nodes the failover pods can run on. */
+  readonly portIds: readonly string[];
+}
+
+/** Props of {@link IpFailover}: the shared props plus the cdk8s form of the RHOSP step. */
+export interface IpFailoverProps extends CoreIpFailoverProps {
+  /**
+   * Red Hat OpenStack only: the node ports on which every VIP must be an allowed address pair
+   * (the docs' RHOSP step). cdk8s cannot reach OpenStack, so this synthesizes a ConfigMap
+   * `<name>-rhosp` with `apply.sh` and `remove.sh`, the same steps the Pulumi component runs:
+   * additive, marked with port tags so `remove.sh` takes back only its own pairs, and refusing a
+   * VIP that is already the cluster's API or ingress VIP.
+   * @default - not on RHOSP: no ConfigMap
+   */
+  readonly openstack?: OpenStackPorts;
+}
+
+function checkOpenStack(path: string, openstack: OpenStackPorts | undefined): Issue[] {
+  if (openstack === undefined) return [];
+  const portIds = openstack.portIds ?? [];
+  if (portIds.length === 0) {
+    return [{ path, field: 'openstack', value: openstack, problem: 'lists no port', fix: 'give the Neutron port IDs of the nodes' }];
+  }
+  return toIssues(path, 'openstack', portIds.map(checkOpenStackPortId).filter((p) => p !== undefined));
+}
 
 /**
  * A keepalived failover Deployment serving a set of virtual IPs, with what it needs: service
@@ -42,7 +71,8 @@ export class IpFailover extends Construct {
     const planner = plannerOf(this);
     const path = this.node.path;
     const { plan } = planner.add(props, { path, id, defaultNamespace: Chart.of(this).namespace });
-    this.node.addValidation({ validate: () => planner.issuesFor(path).map(formatIssueWithoutPath) });
+    const ownIssues = checkOpenStack(path, props.openstack);
+    this.node.addValidation({ validate: () => [...planner.issuesFor(path), ...ownIssues].map(formatIssueWithoutPath) });
 
     this.plan = plan;
     this.name = plan?.spec.name ?? props.name ?? id;
@@ -52,7 +82,9 @@ export class IpFailover extends Construct {
     this.groups = plan?.groups ?? [];
     this.virtualIps = plan?.settings.virtualIps ?? [];
     this.env = plan ? Object.fromEntries(toEnv(plan.settings).map((v) => [v.name, v.value])) : {};
-    this.apiObjects = plan ? failoverObjects(plan).map((obj) => new ApiObject(this, `${obj.kind}-${obj.metadata.name}`, obj)) : [];
+    const objects = plan ? failoverObjects(plan) : [];
+    if (plan && props.openstack && ownIssues.length === 0) objects.push(rhospConfigMap(plan, props.openstack.portIds));
+    this.apiObjects = objects.map((obj) => new ApiObject(this, `${obj.kind}-${obj.metadata.name}`, obj));
   }
 
   /** The failover Deployment. Throws when the props are invalid (synthesis reports why). */

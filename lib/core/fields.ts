@@ -144,3 +144,9 @@ export function checkPeer(value: unknown, family: IpFamily | undefined): Check {
   }
   return undefined;
 }
+
+/** An OpenStack port ID or name: it is written into a shell script, so a narrow alphabet. */
+export function checkOpenStackPortId(value: unknown): Check {
+  if (typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$/.test(value)) return undefined;
+  return problem(value, 'is not an OpenStack port ID', 'use the port UUID from `openstack port list`');
+}

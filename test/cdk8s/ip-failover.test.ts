@@ -194,3 +194,31 @@ describe('validation', () => {
     expect([inNs.name, inNs.namespace, plain.namespace]).toEqual(['geo-cache', 'edge', 'default']);
   });
 });
+
+describe('RHOSP (openstack prop)', () => {
+  test('synthesizes the allowed-address-pair scripts as a ConfigMap beside the Deployment', () => {
+    const chart = Testing.chart();
+    new IpFailover(chart, 'db', { virtualIps: '192.0.2.30-31', openstack: { portIds: ['6f1e2a3b-0000-4000-8000-000000000001', 'worker-1-port'] } });
+    const objects = Testing.synth(chart) as Obj[];
+    const scripts = find(objects, 'ConfigMap', 'db-rhosp');
+    expect(scripts.metadata.labels).toEqual({ ipfailover: 'db' });
+    expect(scripts.data['apply.sh']).toContain("ports='6f1e2a3b-0000-4000-8000-000000000001 worker-1-port'");
+    expect(scripts.data['apply.sh']).toContain("vips='192.0.2.30 192.0.2.31'");
+    expect(scripts.data['apply.sh']).toContain('openstack port set --allowed-address');
+    expect(scripts.data['remove.sh']).toContain('openstack port unset --allowed-address');
+    expect(() => validateAgainstSchema(scripts as never)).not.toThrow();
+  });
+
+  test('refuses port IDs that are not IDs, and an empty list', () => {
+    const app = new App({ outdir: Testing.app().outdir });
+    const chart = new Chart(app, 'c');
+    new IpFailover(chart, 'a', { virtualIps: '192.0.2.1', openstack: { portIds: ['port; reboot'] } });
+    new IpFailover(chart, 'b', { virtualIps: '192.0.2.2', openstack: { portIds: [] } });
+    expect(() => app.synth()).toThrow(
+      [
+        "[c/a] 'openstack' \"port; reboot\" is not an OpenStack port ID; use the port UUID from `openstack port list`",
+        "  [c/b] 'openstack' {\"portIds\":[]} lists no port; give the Neutron port IDs of the nodes",
+      ].join('\n'),
+    );
+  });
+});
