@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * The `ipfailover` command. Each subcommand lives in its own file under `cli/`; this file only
+ * declares them and maps their exit codes.
+ */
+import { hostname } from 'node:os';
+import { Command } from 'commander';
+import { execRunner } from './agent/exec';
+import { agentCommand } from './cli/agent';
+import { runPlan } from './cli/plan';
+import { runRemove } from './cli/remove';
+import { runRender } from './cli/render';
+
+const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+
+/** Builds the command tree; exported so tests can inspect it without running anything. */
+export function buildProgram(): Command {
+  const program = new Command('ipfailover')
+    .description('highly available virtual IPs with keepalived: plan a stack, run the failover agent')
+    .showHelpAfterError();
+
+  program
+    .command('plan')
+    .description("print the stack's failover instances, VRRP IDs and conflicts")
+    .argument('[paths...]', 'synthesized manifests (files or directories)', [])
+    .option('--app <command>', 'a cdk8s app command to synthesize first')
+    .option('--json', 'print the report as JSON')
+    .action((paths: string[], options: { app?: string; json?: boolean }) => {
+      process.exitCode = runPlan({ paths, ...options }, io);
+    });
+
+  program
+    .command('render')
+    .description('print the keepalived.conf the agent would run here, from OPENSHIFT_HA_* variables')
+    .option('--address <ip>', "this node's address (default: read from the interface)")
+    .option('--node-name <name>', 'this node\'s name (default: the host name)')
+    .action(async (options: { address?: string; nodeName?: string }) => {
+      process.exitCode = await runRender(options, { ...io, run: execRunner, hostname: hostname() });
+    });
+
+  program
+    .command('agent')
+    .description('write keepalived.conf, add the VRRP firewall rule and run keepalived (the image entrypoint)')
+    .option('--state-dir <dir>', 'keep the config and pid files under this directory')
+    .option('--node-name <name>', "this node's name (default: the host name)")
+    .action(async (options: { stateDir?: string; nodeName?: string }) => {
+      process.exitCode = await agentCommand(options);
+    });
+
+  program
+    .command('remove')
+    .description('delete the VRRP firewall rule and release the VIPs on this node (idempotent)')
+    .action(async () => {
+      process.exitCode = await runRemove({ ...io, run: execRunner });
+    });
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      process.stderr.write(`ipfailover: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    });
+}

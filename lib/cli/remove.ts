@@ -1,0 +1,38 @@
+/**
+ * `ipfailover remove`: deletes the VRRP iptables rule and releases the VIPs on this node, as the
+ * documented removal Job should. Safe to run twice.
+ */
+import { loadSettings } from '../agent/environment';
+import type { Runner } from '../agent/exec';
+import { removeFailover } from '../agent/remove';
+import { EXIT_CONFIG, EXIT_FAILED } from '../agent/agent';
+
+/** Where the command reads and writes. */
+export interface RemoveIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly run: Runner;
+}
+
+/** Runs the command; resolves with its exit code. */
+export async function runRemove(io: RemoveIo): Promise<number> {
+  const loaded = loadSettings(io.env);
+  if (!loaded.ok) {
+    io.stderr.write(`ipfailover remove: ${loaded.reason}\n`);
+    return EXIT_CONFIG;
+  }
+  const { settings } = loaded;
+  try {
+    const outcome = await removeFailover(io.run, settings);
+    const chain = settings.iptablesChain === '' ? 'no iptables chain configured' : `${outcome.rulesDeleted} VRRP rule(s) deleted from chain ${settings.iptablesChain}`;
+    const vips = outcome.interfaceFound
+      ? `${outcome.vipsReleased.length} VIP(s) released from ${settings.networkInterface}${outcome.vipsReleased.length > 0 ? ` (${outcome.vipsReleased.join(', ')})` : ''}`
+      : `interface ${settings.networkInterface} not found, no VIP to release`;
+    io.stdout.write(`ipfailover remove: ${chain}; ${vips}\n`);
+    return 0;
+  } catch (error) {
+    io.stderr.write(`ipfailover remove: ${(error as Error).message}\n`);
+    return EXIT_FAILED;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * `ipfailover render`: the keepalived.conf the agent would run on this node, from the
+ * `OPENSHIFT_HA_*` environment. For debugging a config and for tests; writes nothing.
+ * Exits 2 with a one- or two-line reason on stderr, and nothing on stdout, when the environment
+ * or the node cannot give a valid config.
+ */
+import { renderKeepalivedConf } from '../core/keepalived-conf';
+import { loadSettings, shortReason } from '../agent/environment';
+import type { Runner } from '../agent/exec';
+import { discoverNode, type IdentityOptions } from '../agent/node-identity';
+import { EXIT_CONFIG } from '../agent/agent';
+
+/** Options of the render command. */
+export type RenderCliOptions = IdentityOptions;
+
+/** Where the command reads and writes; injected so tests see what a user would. */
+export interface RenderIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly run: Runner;
+  readonly hostname: string;
+}
+
+/** Runs the command; resolves with its exit code. */
+export async function runRender(options: RenderCliOptions, io: RenderIo): Promise<number> {
+  const loaded = loadSettings(io.env);
+  if (!loaded.ok) {
+    io.stderr.write(`ipfailover render: ${loaded.reason}\n`);
+    return EXIT_CONFIG;
+  }
+  const { node } = await discoverNode(io.run, loaded.settings, options, io.hostname);
+  const rendered = renderKeepalivedConf(loaded.settings, node);
+  if (!rendered.ok) {
+    io.stderr.write(`ipfailover render: ${shortReason(rendered.issues)}\n`);
+    return EXIT_CONFIG;
+  }
+  io.stdout.write(rendered.config);
+  return 0;
+}
