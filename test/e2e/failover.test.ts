@@ -1,0 +1,169 @@
+/**
+ * Real failover: three "nodes" (network namespaces on a bridge) each run the built
+ * `ipfailover agent` with the same environment, against real keepalived. Assertions are about
+ * where the VIPs are, never about how fast they got there (timings are in `npm run bench`).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { Cluster, buildCli, peersOf, skipReason, waitFor, type Agent } from './cluster';
+
+const reason = skipReason();
+const suite = reason === undefined ? describe : describe.skip;
+if (reason !== undefined) console.warn(`e2e failover tests skipped: ${reason}`);
+
+const VIPS = ['192.0.2.101', '192.0.2.102', '192.0.2.103', '192.0.2.104', '192.0.2.105', '192.0.2.106'];
+
+/** The same environment on every node: six single-VIP groups, unicast, no check unless asked. */
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    OPENSHIFT_HA_CONFIG_NAME: 'e2e',
+    OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.101-106',
+    OPENSHIFT_HA_NETWORK_INTERFACE: 'eth0',
+    OPENSHIFT_HA_REPLICA_COUNT: '3',
+    OPENSHIFT_HA_USE_UNICAST: 'true',
+    OPENSHIFT_HA_UNICAST_PEERS: peersOf(3),
+    OPENSHIFT_HA_MONITOR_PORT: '0',
+    OPENSHIFT_HA_IPTABLES_CHAIN: '',
+    // The fast profile (VRRPv3, 0.1 s adverts) wherever the assertion is not about the default.
+    IPFAILOVER_ADVERT_INTERVAL: '0.1',
+    ...extra,
+  };
+}
+
+const ownersOf = (cluster: Cluster, vip: string): number[] => cluster.owners([vip]).get(vip)!;
+
+suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${reason})` : ''}`, () => {
+  let cli: string;
+  let cluster: Cluster;
+  const services: ChildProcess[] = [];
+
+  beforeAll(() => {
+    cli = buildCli();
+  }, 60_000);
+
+  beforeEach(() => {
+    cluster = new Cluster('ipfe2e', 3, cli);
+    cluster.up();
+  });
+
+  afterEach(() => {
+    for (const s of services.splice(0)) if (s.exitCode === null) s.kill('SIGKILL');
+    cluster?.destroy();
+  });
+
+  afterAll(() => cluster?.destroy());
+
+  const startAll = (e: Record<string, string>): Agent[] => [0, 1, 2].map((i) => cluster.startAgent(i, e));
+
+  test('default profile, all nodes starting together: every VIP on exactly one node, two per node', async () => {
+    startAll(env({ IPFAILOVER_ADVERT_INTERVAL: '1' }));
+    await waitFor('every VIP owned once', () => cluster.oneOwnerEach(VIPS));
+    // Let a few more adverts pass: the placement must be stable, not a transient.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(cluster.oneOwnerEach(VIPS)).toBe(true);
+    const perNode = [0, 1, 2].map((i) => VIPS.filter((vip) => ownersOf(cluster, vip)[0] === i).length);
+    expect(perNode).toEqual([2, 2, 2]);
+    // Group g prefers node g mod 3 (rank by address among the peers).
+    expect(VIPS.map((vip) => ownersOf(cluster, vip)[0])).toEqual([0, 1, 2, 0, 1, 2]);
+  }, 60_000);
+
+  test("a node's link goes down: its VIPs move to the others, each still held once", async () => {
+    startAll(env());
+    await waitFor('every VIP owned once', () => cluster.oneOwnerEach(VIPS));
+    const mine = VIPS.filter((vip) => ownersOf(cluster, vip)[0] === 0);
+    expect(mine.length).toBeGreaterThan(0);
+    cluster.setLink(0, false);
+    await waitFor('node 0 VIPs on other nodes', () => mine.every((vip) => { const o = ownersOf(cluster, vip); return o.length === 1 && o[0] !== 0; }));
+    expect(cluster.oneOwnerEach(VIPS)).toBe(true);
+  }, 60_000);
+
+  test('SIGTERM to an agent: its VIPs are handed over, it releases them and exits 0', async () => {
+    const agents = startAll(env());
+    await waitFor('every VIP owned once', () => cluster.oneOwnerEach(VIPS));
+    const mine = VIPS.filter((vip) => ownersOf(cluster, vip)[0] === 1);
+    agents[1]!.child.kill('SIGTERM');
+    expect(await agents[1]!.exited).toBe(0);
+    expect(cluster.addresses(1).filter((a) => VIPS.includes(a))).toEqual([]);
+    await waitFor('node 1 VIPs taken over', () => mine.every((vip) => ownersOf(cluster, vip).length === 1));
+    expect(cluster.oneOwnerEach(VIPS)).toBe(true);
+    expect(agents[1]!.lines).toContain('ipfailover: SIGTERM received, stopping keepalived so it releases the VIPs');
+    expect(agents[1]!.lines.some((l) => /Traceback|Error:|at .*\.js:\d+/.test(l))).toBe(false);
+  }, 60_000);
+
+  test('the watched service dies on the master: its VIPs move to a healthy node', async () => {
+    const port = 18080;
+    for (let i = 0; i < 3; i++) services.push(cluster.startService(i, port));
+    await waitFor('services listening', () => [0, 1, 2].every((i) => cluster.listening(i, port)));
+    startAll(env({ OPENSHIFT_HA_MONITOR_PORT: String(port), OPENSHIFT_HA_CHECK_INTERVAL: '1' }));
+    await waitFor('every VIP owned once', () => cluster.oneOwnerEach(VIPS));
+    const mine = VIPS.filter((vip) => ownersOf(cluster, vip)[0] === 2);
+    services[2]!.kill('SIGKILL');
+    await waitFor('node 2 VIPs moved', () => mine.every((vip) => { const o = ownersOf(cluster, vip); return o.length === 1 && o[0] !== 2; }));
+    expect(cluster.addresses(2).filter((a) => VIPS.includes(a))).toEqual([]);
+    expect(cluster.oneOwnerEach(VIPS)).toBe(true);
+  }, 60_000);
+
+  test('a partition heals: exactly one owner per VIP again', async () => {
+    startAll(env());
+    await waitFor('every VIP owned once', () => cluster.oneOwnerEach(VIPS));
+    cluster.setPartitioned(0, true);
+    // Cut off, node 0 keeps its VIPs while the others take them too: two owners.
+    await waitFor('split brain during the partition', () => VIPS.some((vip) => ownersOf(cluster, vip).length === 2));
+    cluster.setPartitioned(0, false);
+    await waitFor('one owner per VIP after healing', () => cluster.oneOwnerEach(VIPS));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(cluster.oneOwnerEach(VIPS)).toBe(true);
+  }, 60_000);
+
+  test('three agent restarts leave exactly one iptables rule; remove deletes it and releases the VIPs, twice', async () => {
+    const e = env({ OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT', OPENSHIFT_HA_USE_UNICAST: '', OPENSHIFT_HA_UNICAST_PEERS: '' });
+    for (let round = 0; round < 3; round++) {
+      const agent = cluster.startAgent(0, e);
+      await waitFor('keepalived running', () => agent.lines.includes('ipfailover: keepalived running'));
+      expect(cluster.vrrpRules(0, 'INPUT', 'e2e')).toHaveLength(1);
+      agent.child.kill('SIGTERM');
+      expect(await agent.exited).toBe(0);
+    }
+    expect(cluster.vrrpRules(0, 'INPUT', 'e2e')).toHaveLength(1);
+
+    // A crash (SIGKILL) leaves the VIPs behind; that is what the removal Job cleans up.
+    const agent = cluster.startAgent(0, e);
+    await waitFor('node 0 holds every VIP alone', () => VIPS.every((vip) => cluster.addresses(0).includes(vip)));
+    const keepalivedPids = cluster.exec(0, 'pgrep', '-f', `${cluster.stateRoot}/n0/keepalived.conf`).trim().split('\n');
+    agent.child.kill('SIGKILL');
+    for (const pid of keepalivedPids) process.kill(Number(pid), 'SIGKILL');
+    await agent.exited;
+    expect(VIPS.every((vip) => cluster.addresses(0).includes(vip))).toBe(true);
+
+    const first = cluster.runCli(0, e, 'remove');
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toContain('1 VRRP rule(s) deleted from chain INPUT');
+    expect(cluster.vrrpRules(0, 'INPUT', 'e2e')).toEqual([]);
+    expect(cluster.addresses(0).filter((a) => VIPS.includes(a))).toEqual([]);
+    expect(cluster.addresses(0)).toContain(cluster.address(0));
+
+    const second = cluster.runCli(0, e, 'remove');
+    expect(second).toMatchObject({ code: 0, stderr: '' });
+    expect(second.stdout).toContain('0 VRRP rule(s) deleted');
+    expect(second.stdout).toContain('0 VIP(s) released');
+  }, 90_000);
+
+  test('no rule when the chain is empty; a missing chain adds none and keepalived still runs', async () => {
+    const empty = cluster.startAgent(0, env({ OPENSHIFT_HA_IPTABLES_CHAIN: '' }));
+    await waitFor('keepalived running', () => empty.lines.includes('ipfailover: keepalived running'));
+    expect(cluster.exec(0, 'iptables', '-S').split('\n').filter((l) => l.includes('ipfailover:'))).toEqual([]);
+    const missing = cluster.startAgent(1, env({ OPENSHIFT_HA_IPTABLES_CHAIN: 'NO-SUCH-CHAIN' }));
+    await waitFor('keepalived running', () => missing.lines.includes('ipfailover: keepalived running'));
+    expect(missing.lines).toContain('ipfailover: iptables chain NO-SUCH-CHAIN does not exist, so no rule was added; VRRP runs unicast to the peers');
+    expect(cluster.exec(1, 'iptables', '-S').split('\n').filter((l) => l.includes('ipfailover:'))).toEqual([]);
+  }, 60_000);
+
+  test('bad environment: exit 2, one line naming the variable, nothing written, keepalived never started', async () => {
+    const agent = cluster.startAgent(0, env({ OPENSHIFT_HA_NETWORK_INTERFACE: 'eth0"; reboot' }));
+    expect(await agent.exited).toBe(2);
+    expect(agent.lines).toHaveLength(1);
+    expect(agent.lines[0]).toMatch(/^ipfailover agent: 'OPENSHIFT_HA_NETWORK_INTERFACE' .* is not an interface name/);
+    const noIface = cluster.startAgent(1, env({ OPENSHIFT_HA_NETWORK_INTERFACE: 'eth9' }));
+    expect(await noIface.exited).toBe(2);
+    expect(noIface.lines).toEqual([expect.stringMatching(/'OPENSHIFT_HA_NETWORK_INTERFACE' "eth9" is not an interface of this node/)]);
+  }, 30_000);
+});
