@@ -66,7 +66,7 @@ export class Cluster {
   readonly stateRoot: string;
 
   /** `prefix` must be unique per test file (namespace names are global). */
-  constructor(private readonly prefix: string, count: number, private readonly cli: string) {
+  constructor(prefix: string, count: number, private readonly cli: string) {
     this.switchNs = `${prefix}-sw`;
     this.nodes = Array.from({ length: count }, (_, i) => `${prefix}-n${i}`);
     this.stateRoot = mkdtempSync(join(tmpdir(), `${prefix}-state-`));
