@@ -32,14 +32,15 @@ export async function interfaceAddresses(run: Runner, iface: string): Promise<In
 
 /**
  * The node's own address among the interface's: in unicast mode the one listed among the peers;
- * otherwise the first global address of the VIPs' family that is not itself a VIP (a VIP may
- * still be there after a crash).
+ * otherwise (or when none is listed, which the renderer then reports) the first global address
+ * of the VIPs' family that is not itself a VIP (a VIP may still be there after a crash).
  */
 export function nodeAddressOf(
   addresses: readonly InterfaceAddress[],
   options: { readonly family: 'ipv4' | 'ipv6'; readonly vips: readonly string[]; readonly peers: readonly string[] },
 ): string | undefined {
-  if (options.peers.length > 0) return addresses.find((a) => options.peers.includes(a.address))?.address;
+  const peer = addresses.find((a) => options.peers.includes(a.address));
+  if (peer) return peer.address;
   const vips = new Set(options.vips);
   return addresses.find((a) => a.family === options.family && a.scope === 'global' && !vips.has(a.address))?.address;
 }
