@@ -82,7 +82,7 @@ describe('renderKeepalivedConf', () => {
     const first = blocks.get('ipfailover_VIP_1')!.join('\n');
     expect(first).toContain('unicast_src_ip 192.0.2.2\nunicast_peer {\n192.0.2.3\n192.0.2.1\n}');
     // 192.0.2.2 is second in numeric order: first choice of the second group, second of the first.
-    expect([...blocks.values()].map((b) => b.find((l) => l.startsWith('priority')))).toEqual(['priority 170', 'priority 254', 'priority 86']);
+    expect([...blocks.values()].map((b) => b.find((l) => l.startsWith('priority')))).toEqual(['priority 209', 'priority 254', 'priority 164']);
     const notPeer = renderKeepalivedConf(settingsOf(env), { address: '192.0.2.9', name: 'x' });
     expect(notPeer.ok).toBe(false);
     expect(!notPeer.ok && notPeer.issues[0]!.field).toBe(ENV_NAMES.unicastPeers);

@@ -43,9 +43,11 @@ describe('balanced priorities', () => {
     );
   });
 
-  test('priorities are spaced widely so the first choice wins the start-up race by a clear skew', () => {
-    expect([0, 1, 2].map((rank) => priorityOf(0, { rank, nodes: 3 }))).toEqual([254, 170, 86]);
-    expect([0, 1].map((rank) => priorityOf(1, { rank, nodes: 2 }))).toEqual([127, 254]);
+  test('priorities are spaced so the first choice wins the start-up race and the second takes over fast', () => {
+    expect([0, 1, 2].map((rank) => priorityOf(0, { rank, nodes: 3 }))).toEqual([254, 209, 164]);
+    expect([0, 1].map((rank) => priorityOf(1, { rank, nodes: 2 }))).toEqual([209, 254]);
+    // Second choice's skew (graceful handover) is under 0.2 advert intervals for any node count.
+    for (let n = 2; n <= 255; n++) expect((256 - priorityOf(0, { rank: 1, nodes: n })) / 256).toBeLessThan(0.2);
   });
 
   test('unicast rank: position among the peers in numeric order, the same on every node', () => {
