@@ -5,10 +5,11 @@
  * interface names the samples use, since keepalived checks interfaces in its own namespace.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { parse } from 'yaml';
 import { fromEnv } from '../../lib/core/env-contract';
 import { renderKeepalivedConf } from '../../lib/core/keepalived-conf';
 import { skipReason, sh } from '../e2e/cluster';
@@ -67,6 +68,26 @@ suite(`rendered configs pass keepalived -t${reason ? ` (skipped: ${reason})` : '
   test('the oracle works: keepalived -t refuses a broken config', () => {
     expect(configTest('global_defs {\n  bogus_keyword 1\n}\n').code).not.toBe(0);
     expect(configTest('vrrp_instance x {\n  interface nosuch0\n  virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n').output).not.toBe('');
+  });
+
+  test("the docs' hand-written Deployment: its environment renders a config keepalived -t faults only for the absent check script", () => {
+    const deployment = parse(readFileSync(join(__dirname, '..', 'fixtures', 'docs-deployment.yaml'), 'utf8'), { version: '1.1' });
+    const env = Object.fromEntries((deployment.spec.template.spec.containers[0].env as Array<{ name: string; value: string }>).map((v) => [v.name, v.value]));
+    const read = fromEnv(env);
+    if (!read.ok) throw new Error(JSON.stringify(read.issues));
+    const rendered = renderKeepalivedConf(read.settings, { name: 'worker-0' });
+    if (!rendered.ok) throw new Error(JSON.stringify(rendered.issues));
+    expect(rendered.config).toContain('script "/etc/keepalive/mycheckscript.sh"');
+    const { code, output } = configTest(forConfigTest(rendered.config));
+    // The docs' check script lives in the pod's ConfigMap mount; outside a pod keepalived can only
+    // complain that it is missing, and must find nothing else to complain about.
+    const lines = output.split('\n').filter((l) => l !== '');
+    if (existsSync('/etc/keepalive/mycheckscript.sh')) {
+      expect({ code, lines }).toEqual({ code: 0, lines: [] });
+    } else {
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(line).toMatch(/mycheckscript\.sh|chk_ipfailover/);
+    }
   });
 
   test('sampled valid environments render configs keepalived -t accepts without a word', () => {
