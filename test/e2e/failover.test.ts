@@ -163,6 +163,15 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     expect(cluster.exec(1, 'iptables', '-S').split('\n').filter((l) => l.includes('ipfailover:'))).toEqual([]);
   }, 60_000);
 
+  test('keepalived dies: the agent exits 1 so the pod restarts', async () => {
+    const agent = cluster.startAgent(0, env());
+    await waitFor('keepalived running', () => agent.lines.includes('ipfailover: keepalived running'));
+    const pids = cluster.exec(0, 'pgrep', '-f', `${cluster.stateRoot}/n0/keepalived.conf`).trim().split('\n');
+    for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+    expect(await agent.exited).toBe(1);
+    expect(agent.lines.at(-1)).toMatch(/^ipfailover agent: keepalived exited on its own \(SIGKILL\); exiting so the pod restarts$/);
+  }, 30_000);
+
   test('bad environment: exit 2, one line naming the variable, nothing written, keepalived never started', async () => {
     const agent = cluster.startAgent(0, env({ OPENSHIFT_HA_NETWORK_INTERFACE: 'eth0"; reboot' }));
     expect(await agent.exited).toBe(2);
