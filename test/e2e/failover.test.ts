@@ -134,9 +134,12 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     // A crash (SIGKILL) leaves the VIPs behind; that is what the removal Job cleans up.
     const agent = cluster.startAgent(0, e);
     await waitFor('node 0 holds every VIP alone', () => VIPS.every((vip) => cluster.addresses(0).includes(vip)));
-    const keepalivedPids = cluster.exec(0, 'pgrep', '-f', `${cluster.stateRoot}/n0/keepalived.conf`).trim().split('\n');
-    agent.child.kill('SIGKILL');
-    for (const pid of keepalivedPids) process.kill(Number(pid), 'SIGKILL');
+    const keepalivedPids = cluster.exec(0, 'pgrep', '-f', `${cluster.stateRoot}/n0/keepalived.conf`).trim().split('\n').map(Number);
+    // Freeze everything first: killed one by one, keepalived's VRRP child would get its parent-death
+    // SIGTERM and release the VIPs cleanly, which is not a crash.
+    const crashed = [...keepalivedPids, agent.child.pid!];
+    for (const pid of crashed) process.kill(pid, 'SIGSTOP');
+    for (const pid of crashed) process.kill(pid, 'SIGKILL');
     await agent.exited;
     expect(VIPS.every((vip) => cluster.addresses(0).includes(vip))).toBe(true);
 
