@@ -26,21 +26,30 @@ RUN npx tsc -p tsconfig.build.json \
 FROM ${NODE_IMAGE}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      keepalived iptables procps iproute2 tini \
- && rm -rf /var/lib/apt/lists/* \
+      keepalived iptables procps iproute2 tini libcap2-bin \
  # Debian's iptables defaults to the nft backend, the one RHCOS and RHEL 8/9 hosts use, so the
  # rule lands in the same tables the host's own iptables shows.
  && update-alternatives --set iptables /usr/sbin/iptables-nft \
- && mkdir -p /etc/keepalived /etc/keepalive
+ # Non-root: the agent runs as nobody; only these binaries carry the privileges they need
+ # (docs/agent.md, "Privileges, and why"). keepalived: addresses and multicast membership
+ # (NET_ADMIN), raw VRRP packets (NET_RAW), and switching to the script user (SETUID, SETGID;
+ # without them keepalived 2.2.7 cannot drop supplementary groups and counts every check as
+ # passed). iptables: the VRRP rule (NET_ADMIN, NET_RAW). ip: releasing VIPs in `remove`.
+ && setcap cap_net_admin,cap_net_raw,cap_setuid,cap_setgid+ep /usr/sbin/keepalived \
+ && setcap cap_net_admin,cap_net_raw+ep /usr/sbin/xtables-nft-multi \
+ && setcap cap_net_admin+ep /usr/bin/ip \
+ && apt-get purge -y libcap2-bin && apt-get autoremove -y \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /var/lib/ipfailover /etc/keepalive \
+ && chown 65534:65534 /var/lib/ipfailover
 COPY --from=build /out /opt/ipfailover
 RUN chmod 0755 /opt/ipfailover/dist/cli.js \
  && ln -s /opt/ipfailover/dist/cli.js /usr/local/bin/ipfailover
 
-# keepalived must manage addresses and send raw VRRP packets in the host's network namespace
-# (CAP_NET_ADMIN, CAP_NET_RAW) and switch to the unprivileged script user `nobody`
-# (CAP_SETUID, CAP_SETGID); the pod runs privileged with hostNetwork, as OpenShift documents.
-# Check and notify scripts never run as root: keepalived drops to `nobody` for them.
-USER 0
+# nobody. File capabilities need the pod to allow them: privileged (as OpenShift documents), or
+# capabilities.add [NET_ADMIN, NET_RAW] with hostNetwork, and never allowPrivilegeEscalation: false.
+# Check and notify scripts run as nobody too, with no capabilities.
+USER 65534:65534
 # tini as PID 1 reaps keepalived's script children and passes SIGTERM to the agent, which
 # forwards it to keepalived so the VIPs are released at once (graceful handover).
-ENTRYPOINT ["/usr/bin/tini", "--", "ipfailover", "agent"]
+ENTRYPOINT ["/usr/bin/tini", "--", "ipfailover", "agent", "--state-dir", "/var/lib/ipfailover"]

@@ -122,7 +122,12 @@ export class Cluster {
 
   /** Starts `ipfailover agent` on node i with the given environment. */
   startAgent(i: number, env: Record<string, string>, stateName = `n${i}`): Agent {
-    const child = spawn('ip', ['netns', 'exec', this.nodes[i]!, process.execPath, this.cli, 'agent', '--state-dir', join(this.stateRoot, stateName), '--node-name', `node-${i}`], {
+    return this.startAgentAs(i, env, [], join(this.stateRoot, stateName));
+  }
+
+  /** Starts the agent through a wrapper command (such as `setpriv` to drop privileges). */
+  startAgentAs(i: number, env: Record<string, string>, wrapper: readonly string[], stateDir: string): Agent {
+    const child = spawn('ip', ['netns', 'exec', this.nodes[i]!, ...wrapper, process.execPath, this.cli, 'agent', '--state-dir', stateDir, '--node-name', `node-${i}`], {
       env: cliEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -140,7 +145,12 @@ export class Cluster {
 
   /** Runs the built CLI once in node i's namespace. */
   runCli(i: number, env: Record<string, string>, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
-    const r = spawnSync('ip', ['netns', 'exec', this.nodes[i]!, process.execPath, this.cli, ...args], { env: cliEnv(env), encoding: 'utf8' });
+    return this.runCliAs(i, env, [], ...args);
+  }
+
+  /** Runs the built CLI once in node i's namespace through a wrapper command. */
+  runCliAs(i: number, env: Record<string, string>, wrapper: readonly string[], ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+    const r = spawnSync('ip', ['netns', 'exec', this.nodes[i]!, ...wrapper, process.execPath, this.cli, ...args], { env: cliEnv(env), encoding: 'utf8' });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
