@@ -29,11 +29,16 @@ export async function runRender(options: RenderCliOptions, io: RenderIo): Promis
     io.stderr.write(`ipfailover render: ${loaded.reason}\n`);
     return EXIT_CONFIG;
   }
-  const { node } = await discoverNode(io.run, loaded.settings, options, io.hostname);
+  const { node, interfaceFound } = await discoverNode(io.run, loaded.settings, options, io.hostname);
   const rendered = renderKeepalivedConf(loaded.settings, node);
   if (!rendered.ok) {
     io.stderr.write(`ipfailover render: ${shortReason(rendered.issues)}\n`);
     return EXIT_CONFIG;
+  }
+  if (node.address === undefined) {
+    // Rendering away from the node (a laptop) is a use of its own; say what was guessed.
+    const where = interfaceFound ? 'has no address of the VIPs\' family' : 'is not an interface here';
+    io.stderr.write(`ipfailover render: ${loaded.settings.networkInterface} ${where}; the default check targets loopback; pass --address for the node's\n`);
   }
   io.stdout.write(rendered.config);
   return 0;

@@ -22,6 +22,15 @@ describe('ipfailover render', () => {
     expect(out.text().match(/^vrrp_instance /gm)).toHaveLength(3);
   });
 
+  test('away from the node: renders with a loopback check target and says so on stderr', async () => {
+    const out = capture();
+    const err = capture();
+    const env = { ...ENV, OPENSHIFT_HA_NETWORK_INTERFACE: 'br-ex' };
+    expect(await runRender({}, { stdout: out.io, stderr: err.io, env, run: new FakeHost().run, hostname: 'laptop' })).toBe(0);
+    expect(err.text()).toBe("ipfailover render: br-ex is not an interface here; the default check targets loopback; pass --address for the node's\n");
+    expect(out.text()).toContain("/dev/tcp/127.0.0.1/80'");
+  });
+
   test('--address and --node-name override what the machine says', async () => {
     const out = capture();
     const env = { ...ENV, OPENSHIFT_HA_USE_UNICAST: 'true', OPENSHIFT_HA_UNICAST_PEERS: '192.0.2.7,192.0.2.8' };
