@@ -80,6 +80,17 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     expect(cluster.oneOwnerEach(VIPS)).toBe(true);
   }, 60_000);
 
+  test('multicast (no peers): every VIP on exactly one node; a lost node\'s VIPs move', async () => {
+    startAll(env({ OPENSHIFT_HA_USE_UNICAST: '', OPENSHIFT_HA_UNICAST_PEERS: '', OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT' }));
+    await waitFor('every VIP owned once', () => cluster.oneOwnerEach(VIPS));
+    for (let i = 0; i < 3; i++) expect(cluster.vrrpRules(i, 'INPUT', 'e2e')).toHaveLength(1);
+    const victim = ownersOf(cluster, VIPS[0]!)[0]!;
+    const lost = VIPS.filter((vip) => ownersOf(cluster, vip)[0] === victim);
+    cluster.setLink(victim, false);
+    await waitFor('the lost node\'s VIPs elsewhere', () => lost.every((vip) => { const o = ownersOf(cluster, vip); return o.length === 1 && o[0] !== victim; }));
+    expect(cluster.oneOwnerEach(VIPS)).toBe(true);
+  }, 60_000);
+
   test('SIGTERM to an agent: its VIPs are handed over, it releases them and exits 0', async () => {
     const agents = startAll(env());
     await waitFor('every VIP owned once', () => cluster.oneOwnerEach(VIPS));
