@@ -27,3 +27,8 @@ export {
   type PortPairPlan,
   type RhospScripts,
 } from './core/rhosp';
+export { renderKeepalivedConf, type NodeIdentity, type RenderOptions, type RenderResult } from './core/keepalived-conf';
+export { parsePoolCidr, AddressAllocator, clusterNetworkPatch, type PoolRange } from './core/address-pool';
+export { resolveHaService, workloadFactsOf, type WorkloadFacts, type ResolvedHaService } from './core/ha-service';
+export { planRemoval, removalJobName, type IpFailoverRemovalProps, type RemovalPlan } from './core/removal';
+export { planManifests, formatPlanTable, type PlanReport, type PlanRow } from './core/plan-report';

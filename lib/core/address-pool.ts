@@ -6,6 +6,7 @@ import * as ipaddr from 'ipaddr.js';
 import type { Issue, Problem } from './issues';
 import { isProblem } from './issues';
 import { MAX_RANGE_ADDRESSES } from './defaults';
+import { fnv1a } from './hash';
 import { parseAddress } from './vip-range';
 
 /** The smallest prefix a pool may have: IPv4 /24 (the docs' limit), IPv6 /120 (as many addresses). */
@@ -73,19 +74,9 @@ function offsetAddress(base: ipaddr.IPv4 | ipaddr.IPv6, offset: number): ipaddr.
   return ipaddr.fromByteArray(bytes);
 }
 
-/** FNV-1a: a small, stable hash, so a name keeps its address whatever else is declared. */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
-}
-
 /**
  * Hands out the addresses of one pool. A name always gets the same addresses: each starts at a
- * position hashed from the name and probes forward past taken ones, so removing or adding an
+ * position hashed (FNV-1a, stable everywhere) from the name and probes forward past taken ones, so removing or adding an
  * unrelated service moves nobody unless it collided; explicit claims are checked instead.
  */
 export class AddressAllocator {

@@ -7,6 +7,7 @@
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import { checkDnsSubdomain } from './fields';
 import { toEnv } from './env-contract';
+import { fnv1a } from './hash';
 import { toIssues, type Issue } from './issues';
 import { CONTAINER_NAME, HOST_MOUNTS, HOST_VOLUMES, labelsOf, scriptsConfigMapName, type KubeObject } from './manifests';
 import { normalize, type FailoverSpec, type InstanceContext } from './normalize';
@@ -35,17 +36,11 @@ export interface RemovalPlan {
 /** The agent's removal command in our image. */
 export const REMOVE_COMMAND = ['ipfailover', 'remove'] as const;
 
-function fnv1aHex(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return hash.toString(16).padStart(8, '0');
-}
-
 /** `<name>-remove-<host>`, shortened with a hash of the host when it would pass 63 characters. */
 export function removalJobName(name: string, node: string): string {
   const slug = node.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
   const full = `${name}-remove-${slug}`;
-  return full.length <= 63 ? full : `${name.slice(0, 37)}-remove-${fnv1aHex(node)}`;
+  return full.length <= 63 ? full : `${name.slice(0, 37)}-remove-${fnv1a(node).toString(16).padStart(8, '0')}`;
 }
 
 function job(spec: FailoverSpec, env: ReturnType<typeof toEnv>, node: string): KubeObject {
