@@ -2,7 +2,7 @@ import type * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { Planner } from '../../lib/core/planner';
 import { ExternalIpPool, HaService } from '../../lib/pulumi';
-import { recordResources, registered, registeredOutputs, valueOf, type Recorder } from './mocks';
+import { recordResources, registered, registeredOutputs, thrown, valueOf, type Recorder } from './mocks';
 
 let rec: Recorder;
 beforeAll(async () => {
@@ -12,14 +12,6 @@ beforeEach(() => {
   rec.resources.length = 0;
 });
 
-function thrown(make: () => unknown): Error {
-  try {
-    make();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the constructor to throw');
-}
 
 const router = (replicas: number | pulumi.Output<number>): k8s.apps.v1.DeploymentArgs => ({
   metadata: { name: 'router' },

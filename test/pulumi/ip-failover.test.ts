@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import fc from 'fast-check';
 import { Planner } from '../../lib/core/planner';
 import { configureFailoverPlanner, IpFailover, resetFailoverPlanner } from '../../lib/pulumi';
-import { recordResources, registered, registeredOutputs, valueOf, type Recorded, type Recorder } from './mocks';
+import { recordResources, registered, registeredOutputs, thrown, valueOf, type Recorded, type Recorder } from './mocks';
 
 const TYPE = 'ipfailover:index:IpFailover';
 
@@ -28,15 +28,6 @@ const byName = (name: string): Recorded => {
   return found;
 };
 
-/** The error a constructor throws. */
-function thrown(make: () => unknown): Error {
-  try {
-    make();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the constructor to throw');
-}
 
 describe('IpFailover component', () => {
   test('registers itself and its Kubernetes objects as typed children, parented to it', async () => {

@@ -70,3 +70,13 @@ export async function registeredOutputs(component: pulumi.ComponentResource): Pr
 export function urnOf(type: string, name: string, parentType?: string): string {
   return `urn:pulumi:stack::project::${parentType ? `${parentType}$` : ''}${type}::${name}`;
 }
+
+/** The error a constructor throws; fails the test when it does not throw. */
+export function thrown(make: () => unknown): Error {
+  try {
+    make();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the constructor to throw');
+}
