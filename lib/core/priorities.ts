@@ -15,6 +15,7 @@
  * sends priority 0 and the second choice takes over after its skew, `(256 - p2) / 256` adverts,
  * so a narrow gap hands over fast. A step of 45 gives both about 0.18 advert intervals.
  */
+import * as ipaddr from 'ipaddr.js';
 import { fnv1a } from './hash';
 
 /** Where a node stands among the nodes of one failover. */
@@ -37,14 +38,9 @@ export function rankByName(nodeName: string, replicas: number): NodeRank {
   return { rank: fnv1a(nodeName) % replicas, nodes: replicas };
 }
 
-/** Orders addresses numerically (IPv4 or IPv6 in canonical form) so every node sorts alike. */
+/** Orders addresses numerically (by their bytes, so IPv4 and IPv6 alike) so every node sorts alike. */
 function addressKey(address: string): string {
-  if (!address.includes(':')) return address.split('.').map((o) => o.padStart(3, '0')).join('.');
-  const [head = '', tail = ''] = address.split('::');
-  const h = head === '' ? [] : head.split(':');
-  const t = tail === '' ? [] : tail.split(':');
-  const groups = address.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
-  return groups.map((g) => g.padStart(4, '0')).join(':');
+  return ipaddr.parse(address).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**
