@@ -1,0 +1,48 @@
+import * as pulumi from '@pulumi/pulumi';
+import { formatIssues } from '../core/issues';
+import { serviceAccountObjects } from '../core/manifests';
+import type { Planner } from '../core/planner';
+import { planRemoval, type IpFailoverRemovalProps } from '../core/removal';
+import { childName, emitObject } from './_emit';
+import { stackPlanner } from './_planner-scope';
+
+/** Args of {@link IpFailoverRemoval}: the removed instance's props, its nodes, and a planner. */
+export interface IpFailoverRemovalArgs extends IpFailoverRemovalProps {
+  /**
+   * The planner that knows which instance creates each service account.
+   * @default - the program's planner
+   */
+  readonly planner?: Planner;
+}
+
+/** Type token of {@link IpFailoverRemoval}. */
+export const IP_FAILOVER_REMOVAL_TYPE = 'ipfailover:index:IpFailoverRemoval';
+
+/**
+ * Removes an `IpFailover` from its nodes, as the docs' "Removing IP failover" procedure: put it in
+ * the program where the `IpFailover` stood, with the same args plus the `nodes` it ran on. It
+ * creates one Job per node running `ipfailover remove` (deletes the VRRP iptables rule, releases
+ * the VIPs) and the service account they need; `pulumi up` waits for the Jobs to complete.
+ * `pulumi destroy` alone would delete the Deployment and leave the rule and the VIPs behind.
+ *
+ * Children: the account objects and each Job, named `<name>-<kind>-<metadata.name>`.
+ */
+export class IpFailoverRemoval extends pulumi.ComponentResource {
+  /** The removal Jobs, one per node, in the order given. */
+  public readonly jobs: readonly pulumi.CustomResource[];
+  /** ConfigMaps the removed instance created, to delete after the Jobs. */
+  public readonly configMapsToDelete: readonly string[];
+
+  constructor(name: string, args: IpFailoverRemovalArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super(IP_FAILOVER_REMOVAL_TYPE, name, {}, opts);
+    const { planner: given, ...props } = args;
+    const plan = planRemoval(props, { path: name, id: name });
+    if (!plan.spec || plan.issues.length > 0) throw new pulumi.ResourceError(formatIssues(plan.issues), this, true);
+    const planner = given ?? stackPlanner();
+    const accountObjects = planner.claimServiceAccount(plan.spec.namespace, plan.spec.serviceAccountName) ? serviceAccountObjects(plan.spec) : [];
+    const accounts = accountObjects.map((obj) => emitObject(childName(name, obj), obj, { parent: this }));
+    this.jobs = plan.jobs.map((obj) => emitObject(childName(name, obj), obj, { parent: this, dependsOn: accounts }));
+    this.configMapsToDelete = plan.configMapsToDelete;
+    this.registerOutputs({ jobNames: plan.jobs.map((job) => job.metadata.name), configMapsToDelete: this.configMapsToDelete });
+  }
+}
