@@ -133,33 +133,34 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
   c.check('vipGroups', props.vipGroups === undefined ? undefined : checkGroupCount(props.vipGroups));
   const vipGroups = Math.min(groupsWanted, parsed.vips.length);
 
+  // Only given props are checked: every default passes its check (a test holds them to it).
   const networkInterface = props.networkInterface ?? DEFAULTS.networkInterface;
-  c.check('networkInterface', checkInterfaceName(networkInterface));
+  if (props.networkInterface !== undefined) c.check('networkInterface', checkInterfaceName(networkInterface));
   const monitorPort = props.monitorPort ?? DEFAULTS.monitorPort;
-  c.check('monitorPort', checkPort(monitorPort));
+  if (props.monitorPort !== undefined) c.check('monitorPort', checkPort(monitorPort));
   if (props.vrrpIdOffset !== undefined) c.check('vrrpIdOffset', checkVrrpIdOffset(props.vrrpIdOffset));
   const replicas = props.replicas ?? DEFAULTS.replicas;
-  c.check('replicas', checkReplicas(replicas));
+  if (props.replicas !== undefined) c.check('replicas', checkReplicas(replicas));
   const nodeSelector = props.nodeSelector ?? DEFAULTS.nodeSelector;
-  for (const key in nodeSelector) c.check('nodeSelector', checkLabel(key, nodeSelector[key]));
+  if (props.nodeSelector !== undefined) for (const key in nodeSelector) c.check('nodeSelector', checkLabel(key, nodeSelector[key]));
   const iptablesChain = props.iptablesChain ?? DEFAULTS.iptablesChain;
-  c.check('iptablesChain', checkChainName(iptablesChain));
+  if (props.iptablesChain !== undefined) c.check('iptablesChain', checkChainName(iptablesChain));
   if (props.checkScript !== undefined) c.check('checkScript', checkScriptSource(props.checkScript));
   if (props.notifyScript !== undefined) c.check('notifyScript', checkScriptSource(props.notifyScript));
   const preemption: Preemption = props.preemption ?? { delaySeconds: DEFAULTS.preemptDelaySeconds };
-  c.check('preemption', checkPreemption(preemption));
+  if (props.preemption !== undefined) c.check('preemption', checkPreemption(preemption));
   const checkIntervalSeconds = props.checkIntervalSeconds ?? DEFAULTS.checkIntervalSeconds;
-  c.check('checkIntervalSeconds', checkCheckInterval(checkIntervalSeconds));
+  if (props.checkIntervalSeconds !== undefined) c.check('checkIntervalSeconds', checkCheckInterval(checkIntervalSeconds));
   const advertIntervalSeconds = props.advertIntervalSeconds ?? DEFAULTS.advertIntervalSeconds;
-  c.check('advertIntervalSeconds', checkAdvertInterval(advertIntervalSeconds));
+  if (props.advertIntervalSeconds !== undefined) c.check('advertIntervalSeconds', checkAdvertInterval(advertIntervalSeconds));
   const image = props.image ?? DEFAULTS.image;
-  c.check('image', checkImage(image));
+  if (props.image !== undefined) c.check('image', checkImage(image));
   const imagePullSecrets = props.imagePullSecrets ?? [];
   c.checkAll('imagePullSecrets', imagePullSecrets.map(checkDnsSubdomain));
   const serviceAccountName = props.serviceAccountName ?? DEFAULTS.serviceAccountName;
-  c.check('serviceAccountName', checkDnsSubdomain(serviceAccountName));
+  if (props.serviceAccountName !== undefined) c.check('serviceAccountName', checkDnsSubdomain(serviceAccountName));
   const strategy = props.strategy ?? DEFAULTS.strategy;
-  c.check('strategy', checkStrategy(strategy));
+  if (props.strategy !== undefined) c.check('strategy', checkStrategy(strategy));
   const unicastPeers = props.unicastPeers ?? [];
 
   const agent: Omit<AgentSettings, 'vrrpIdOffset'> = {

@@ -22,9 +22,24 @@ const NOT_A_VIP: Record<string, Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>> = {
   linkLocal: [ipaddr.parseCIDR('169.254.0.0/16'), ipaddr.parseCIDR('fe80::/10')],
 };
 
+/** ipaddr.js's own test for the four-part decimal form, which it applies after a full parse. */
+const FOUR_PART_DECIMAL = /^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/;
+
+function notAnAddress(text: string): Problem {
+  return { value: text, problem: 'is not an IP address', fix: 'write a dotted IPv4 address without leading zeros (192.0.2.10) or an IPv6 address' };
+}
+
 /** Parses one address strictly: four-part decimal IPv4 or IPv6, no zone, no CIDR. */
 export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | Problem {
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
+  if (FOUR_PART_DECIMAL.test(text)) {
+    // One parse instead of isValidFourPartDecimal's validating parse and then another; it
+    // throws only for an octet over 255.
+    try {
+      return ipaddr.IPv4.parse(text);
+    } catch {
+      return notAnAddress(text);
+    }
+  }
   if (!text.includes('.') && ipaddr.IPv6.isValid(text)) {
     const address = ipaddr.IPv6.parse(text);
     if (address.zoneId !== undefined) {
@@ -35,11 +50,7 @@ export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | Problem 
   if (ipaddr.IPv6.isValid(text) && ipaddr.IPv6.parse(text).isIPv4MappedAddress()) {
     return { value: text, problem: 'is an IPv4-mapped IPv6 address', fix: 'write the IPv4 address' };
   }
-  return {
-    value: text,
-    problem: 'is not an IP address',
-    fix: 'write a dotted IPv4 address without leading zeros (192.0.2.10) or an IPv6 address',
-  };
+  return notAnAddress(text);
 }
 
 /** The family of a parsed address. */
@@ -107,7 +118,8 @@ function expandItem(item: string): string[] | Problem {
   if (isProblem(start)) return endText === undefined ? { ...start, value: item } : bad(`starts with ${start.problem.replace(/^is /, '')}`, start.fix);
   const startProblem = vipProblem(start, item);
   if (startProblem) return startProblem;
-  if (endText === undefined) return [start.toString()];
+  // A four-part decimal IPv4 that parsed is already canonical; IPv6 is written in RFC 5952 form.
+  if (endText === undefined) return [start.kind() === 'ipv4' ? startText : start.toString()];
   const end = parseRangeEnd(start, endText, item);
   if (isProblem(end)) return end;
   const isV4 = start.kind() === 'ipv4';

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_IMAGE, DEFAULTS } from '../../lib/core/defaults';
+import { normalize } from '../../lib/core/normalize';
 
 const root = join(__dirname, '..', '..');
 
@@ -83,5 +84,27 @@ describe('README props table', () => {
 
   test.each([...documented].filter(([, d]) => !d.startsWith('-')))('states the @default of %s', (prop, value) => {
     expect(value.startsWith(rows.get(prop) ?? '(missing)')).toBe(true);
+  });
+});
+
+describe('defaults are valid', () => {
+  test('every default passes the check a given value gets (normalize checks only given props)', () => {
+    const context = { path: 'app/a', id: 'a' };
+    const given = {
+      networkInterface: DEFAULTS.networkInterface,
+      monitorPort: DEFAULTS.monitorPort,
+      replicas: DEFAULTS.replicas,
+      nodeSelector: DEFAULTS.nodeSelector,
+      iptablesChain: DEFAULTS.iptablesChain,
+      preemption: { delaySeconds: DEFAULTS.preemptDelaySeconds },
+      checkIntervalSeconds: DEFAULTS.checkIntervalSeconds,
+      advertIntervalSeconds: DEFAULTS.advertIntervalSeconds,
+      image: DEFAULTS.image,
+      serviceAccountName: DEFAULTS.serviceAccountName,
+      strategy: DEFAULTS.strategy,
+    };
+    const explicit = normalize({ virtualIps: '192.0.2.1', ...given }, context);
+    expect(explicit.issues).toEqual([]);
+    expect(explicit).toEqual(normalize({ virtualIps: '192.0.2.1' }, context));
   });
 });
