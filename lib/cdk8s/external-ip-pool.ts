@@ -3,16 +3,12 @@ import { Construct } from 'constructs';
 import { AddressAllocator, clusterNetworkPatch, parsePoolCidr, secondPoolIssue } from '../core/address-pool';
 import { formatIssueWithoutPath, isProblem, type Issue } from '../core/issues';
 import { nameFromId } from '../core/normalize';
+import { omitKeys } from '../core/objects';
 import type { ExternalIpPoolProps } from '../core/props';
 import { IpFailover } from './ip-failover';
 import { registerPool } from './_planner-scope';
 
 export type { ExternalIpPoolProps } from '../core/props';
-
-/** The pool's props that configure its failover instance (all but the CIDR). */
-function failoverPropsOf(props: ExternalIpPoolProps): Omit<ExternalIpPoolProps, 'cidr'> {
-  return Object.fromEntries(Object.entries(props).filter(([key]) => key !== 'cidr')) as Omit<ExternalIpPoolProps, 'cidr'>;
-}
 
 /**
  * The cluster's ExternalIP range made highly available: the `Network` `cluster` settings
@@ -52,7 +48,7 @@ export class ExternalIpPool extends Construct {
     this.addresses = isProblem(range) ? [] : range.addresses;
     this.allocator = valid ? new AddressAllocator(range) : undefined;
     if (!valid) return;
-    this.failover = new IpFailover(this, 'Failover', { name: `ipf-${nameFromId(id)}`, ...failoverPropsOf(props), virtualIps: range.addresses });
+    this.failover = new IpFailover(this, 'Failover', { name: `ipf-${nameFromId(id)}`, ...omitKeys(props, ['cidr']), virtualIps: range.addresses });
     this.clusterNetwork = new ApiObject(this, 'ClusterNetwork', clusterNetworkPatch(range));
     // Network is cluster-scoped; cdk8s would otherwise add the chart's namespace.
     if (Chart.of(this).namespace) this.clusterNetwork.addJsonPatch(JsonPatch.remove('/metadata/namespace'));

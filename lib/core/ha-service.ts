@@ -10,6 +10,7 @@ import { checkDnsLabel, checkInteger, checkLabel, checkPort } from './fields';
 import { isProblem, toIssues, type Issue, type Problem } from './issues';
 import type { KubeObject } from './manifests';
 import { nameFromId } from './normalize';
+import { omitKeys, valueAt } from './objects';
 import type { HaServiceOptions, HaServicePort, IpFailoverProps } from './props';
 import { parseVirtualIps } from './vip-range';
 
@@ -29,19 +30,17 @@ export interface WorkloadFacts {
   readonly complexAffinity?: boolean;
 }
 
-type Json = Record<string, unknown>;
-const field = (obj: unknown, key: string): unknown => (typeof obj === 'object' && obj !== null ? (obj as Json)[key] : undefined);
 
 /** Node labels required by `In` expressions with one value: how cdk8s-plus writes `attract`. */
 function labelsFromAffinity(affinity: unknown): { labels: Record<string, string>; complex: boolean } {
-  const terms = field(field(field(affinity, 'nodeAffinity'), 'requiredDuringSchedulingIgnoredDuringExecution'), 'nodeSelectorTerms');
-  if (!Array.isArray(terms) || terms.length === 0) return { labels: {}, complex: field(affinity, 'nodeAffinity') !== undefined };
+  const terms = valueAt(affinity, 'nodeAffinity', 'requiredDuringSchedulingIgnoredDuringExecution', 'nodeSelectorTerms');
+  if (!Array.isArray(terms) || terms.length === 0) return { labels: {}, complex: valueAt(affinity, 'nodeAffinity') !== undefined };
   const labels: Record<string, string> = {};
   let complex = terms.length > 1;
-  for (const expression of (field(terms[0], 'matchExpressions') as unknown[] | undefined) ?? []) {
-    const values = field(expression, 'values');
-    if (field(expression, 'operator') === 'In' && Array.isArray(values) && values.length === 1) {
-      labels[String(field(expression, 'key'))] = String(values[0]);
+  for (const expression of (valueAt(terms[0], 'matchExpressions') as unknown[] | undefined) ?? []) {
+    const values = valueAt(expression, 'values');
+    if (valueAt(expression, 'operator') === 'In' && Array.isArray(values) && values.length === 1) {
+      labels[String(valueAt(expression, 'key'))] = String(values[0]);
     } else complex = true;
   }
   return { labels, complex };
@@ -52,17 +51,17 @@ function labelsFromAffinity(affinity: unknown): { labels: Record<string, string>
  * synthesizes, or the args of a Pulumi Deployment).
  */
 export function workloadFactsOf(path: string, deployment: unknown): WorkloadFacts {
-  const spec = field(deployment, 'spec');
-  const pod = field(field(spec, 'template'), 'spec');
-  const fromAffinity = labelsFromAffinity(field(pod, 'affinity'));
-  const containers = (field(pod, 'containers') as unknown[] | undefined) ?? [];
-  const replicas = field(spec, 'replicas');
+  const spec = valueAt(deployment, 'spec');
+  const pod = valueAt(spec, 'template', 'spec');
+  const fromAffinity = labelsFromAffinity(valueAt(pod, 'affinity'));
+  const containers = (valueAt(pod, 'containers') as unknown[] | undefined) ?? [];
+  const replicas = valueAt(spec, 'replicas');
   return {
     path,
     ...(typeof replicas === 'number' && { replicas }),
-    nodeSelector: { ...((field(pod, 'nodeSelector') as Record<string, string> | undefined) ?? {}), ...fromAffinity.labels },
-    hostNetwork: field(pod, 'hostNetwork') === true,
-    containerPorts: containers.flatMap((c) => ((field(c, 'ports') as unknown[] | undefined) ?? []).map((p) => Number(field(p, 'containerPort')))),
+    nodeSelector: { ...((valueAt(pod, 'nodeSelector') as Record<string, string> | undefined) ?? {}), ...fromAffinity.labels },
+    hostNetwork: valueAt(pod, 'hostNetwork') === true,
+    containerPorts: containers.flatMap((c) => ((valueAt(c, 'ports') as unknown[] | undefined) ?? []).map((p) => Number(valueAt(p, 'containerPort')))),
     ...(fromAffinity.complex && { complexAffinity: true }),
   };
 }
@@ -214,7 +213,7 @@ export function resolveHaService(props: HaServiceOptions, context: HaServiceCont
   if (issues.length > 0) return { name, virtualIps: vips, issues };
 
   const failover: IpFailoverProps | undefined = context.pool && props.exposure === 'externalIp' ? undefined : {
-    ...withoutServiceProps(props),
+    ...omitKeys(props, SERVICE_ONLY),
     ...failoverOverrides,
     virtualIps: vips,
     name: failoverNameOf(name),
@@ -223,9 +222,5 @@ export function resolveHaService(props: HaServiceOptions, context: HaServiceCont
   return { name, virtualIps: vips, ...(failover && { failover }), ...(service && { service }), issues };
 }
 
-/** The IpFailover props an HaService passes through. */
-function withoutServiceProps(props: HaServiceOptions): Omit<IpFailoverProps, 'virtualIps'> {
-  const rest: Record<string, unknown> = { ...props };
-  for (const key of ['exposure', 'virtualIps', 'addressCount', 'ports', 'selector', 'name', 'namespace']) delete rest[key];
-  return rest as Omit<IpFailoverProps, 'virtualIps'>;
-}
+/** The HaService options that are not IpFailover props. */
+const SERVICE_ONLY = ['exposure', 'virtualIps', 'addressCount', 'ports', 'selector', 'name', 'namespace'] as const;

@@ -6,6 +6,7 @@
 import { DEFAULTS, MAX_CLUSTER_GROUPS } from './defaults';
 import { ENV_NAMES, fromEnv } from './env-contract';
 import type { Issue } from './issues';
+import { valueAt } from './objects';
 import { Planner, type IdRange, type PlannerOptions } from './planner';
 import type { IpFailoverProps } from './props';
 import type { AgentSettings } from './settings';
@@ -34,18 +35,15 @@ export interface PlanReport {
   readonly issues: readonly Issue[];
 }
 
-type Json = Record<string, unknown>;
-const get = (obj: unknown, ...keys: string[]): unknown =>
-  keys.reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Json)[k] : undefined), obj);
 
 /** The failover container's plain env of a Deployment, if it has `OPENSHIFT_HA_VIRTUAL_IPS`. */
 function failoverEnv(obj: unknown): Record<string, string> | undefined {
-  if (get(obj, 'kind') !== 'Deployment') return undefined;
-  const containers = get(obj, 'spec', 'template', 'spec', 'containers');
+  if (valueAt(obj, 'kind') !== 'Deployment') return undefined;
+  const containers = valueAt(obj, 'spec', 'template', 'spec', 'containers');
   for (const container of Array.isArray(containers) ? containers : []) {
-    const env = get(container, 'env');
-    const vars = (Array.isArray(env) ? env : []).filter((v) => typeof get(v, 'value') === 'string');
-    const record = Object.fromEntries(vars.map((v) => [String(get(v, 'name')), String(get(v, 'value'))]));
+    const env = valueAt(container, 'env');
+    const vars = (Array.isArray(env) ? env : []).filter((v) => typeof valueAt(v, 'value') === 'string');
+    const record = Object.fromEntries(vars.map((v) => [String(valueAt(v, 'name')), String(valueAt(v, 'value'))]));
     if (ENV_NAMES.virtualIps in record) return record;
   }
   return undefined;
@@ -79,15 +77,15 @@ export function planManifests(objects: readonly unknown[], options: PlannerOptio
   for (const obj of objects) {
     const env = failoverEnv(obj);
     if (!env) continue;
-    const name = String(get(obj, 'metadata', 'name'));
-    const namespace = String(get(obj, 'metadata', 'namespace') ?? DEFAULTS.namespace);
+    const name = String(valueAt(obj, 'metadata', 'name'));
+    const namespace = String(valueAt(obj, 'metadata', 'namespace') ?? DEFAULTS.namespace);
     const path = `${namespace}/${name}`;
     const read = fromEnv(env);
     if (!read.ok) {
       issues.push(...read.issues.map((i) => ({ ...i, path })));
       continue;
     }
-    const specReplicas = get(obj, 'spec', 'replicas') ?? 1;
+    const specReplicas = valueAt(obj, 'spec', 'replicas') ?? 1;
     if (specReplicas !== read.settings.replicas) {
       issues.push({ path, field: ENV_NAMES.replicas, value: read.settings.replicas, problem: `differs from spec.replicas ${String(specReplicas)}`, fix: 'make them equal, as the docs require' });
     }

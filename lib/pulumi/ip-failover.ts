@@ -5,6 +5,7 @@ import { toEnv } from '../core/env-contract';
 import { formatIssues } from '../core/issues';
 import { failoverObjects, type KubeObject } from '../core/manifests';
 import type { InstancePlan, Planner } from '../core/planner';
+import { omitKeys } from '../core/objects';
 import type { IpFailoverProps } from '../core/props';
 import { canonicalAddress } from '../core/rhosp';
 import { childName, emitObject } from './_emit';
@@ -204,11 +205,11 @@ function vipLabel(vip: string): string {
 }
 
 /** Args that are not props: the planner never sees them. */
-const PULUMI_ONLY: ReadonlySet<string> = new Set<keyof IpFailoverArgs>(['openstack', 'planner', 'image']);
+const PULUMI_ONLY = ['openstack', 'planner', 'image'] as const;
 
 /** The args the planner sees: the props, with an `Output` image left to the default for checking. */
 function propsOf(args: IpFailoverArgs): IpFailoverProps {
-  const props = Object.fromEntries(Object.entries(args).filter(([key]) => !PULUMI_ONLY.has(key))) as unknown as IpFailoverProps;
+  const props: IpFailoverProps = omitKeys(args, PULUMI_ONLY);
   const planned = plannedImage(args.image);
   return planned === undefined ? props : { ...props, image: planned };
 }
