@@ -28,13 +28,3 @@ export function configureFailoverPlanner(scope: IConstruct, options: PlannerOpti
   planners.set(root, new Planner(options));
 }
 
-/** The path of the ExternalIpPool of each tree: the cluster takes one auto-assign range. */
-const pools = new WeakMap<IConstruct, string>();
-
-/** Registers a pool; returns the path of an earlier pool of the same tree, if any. */
-export function registerPool(scope: IConstruct): string | undefined {
-  const root = scope.node.root;
-  const earlier = pools.get(root);
-  if (earlier === undefined) pools.set(root, scope.node.path);
-  return earlier;
-}

@@ -6,7 +6,7 @@ import { nameFromId } from '../core/normalize';
 import { omitKeys } from '../core/objects';
 import type { ExternalIpPoolProps } from '../core/props';
 import { IpFailover } from './ip-failover';
-import { registerPool } from './_planner-scope';
+import { plannerOf } from './_planner-scope';
 
 export type { ExternalIpPoolProps } from '../core/props';
 
@@ -35,7 +35,7 @@ export class ExternalIpPool extends Construct {
   constructor(scope: Construct, id: string, props: ExternalIpPoolProps) {
     super(scope, id);
     const issues: Issue[] = [];
-    const earlier = registerPool(this);
+    const earlier = plannerOf(this).claimPool(this.node.path);
     if (earlier !== undefined) {
       issues.push(secondPoolIssue(this.node.path, props.cidr, earlier));
     }

@@ -72,6 +72,7 @@ export class Planner {
   private readonly vipOwner = new Map<string, string>();
   private readonly nameOwner = new Map<string, string>();
   private readonly serviceAccounts = new Set<string>();
+  private poolPath: string | undefined;
   private readonly reservedVips: ReadonlySet<string>;
   private groupsUsed = 0;
 
@@ -148,6 +149,16 @@ export class Planner {
     const first = !this.serviceAccounts.has(key);
     this.serviceAccounts.add(key);
     return first;
+  }
+
+  /**
+   * Records an ExternalIP pool; returns the path of an earlier one, if any (OpenShift takes a
+   * single auto-assign range, so a stack has one pool).
+   */
+  claimPool(path: string): string | undefined {
+    const earlier = this.poolPath;
+    this.poolPath ??= path;
+    return earlier;
   }
 
   private idsFree(offset: number, groups: number): boolean {

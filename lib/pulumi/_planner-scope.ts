@@ -92,12 +92,3 @@ export function serviceAccountOwners(planner: Planner): Map<string, pulumi.Custo
   return owners;
 }
 
-/** Per planner: the name of its ExternalIpPool (the cluster takes one auto-assign range). */
-const pools = new WeakMap<Planner, string>();
-
-/** Registers a pool with `planner`; returns the name of an earlier pool, if any. */
-export function registerPool(planner: Planner, name: string): string | undefined {
-  const earlier = pools.get(planner);
-  if (earlier === undefined) pools.set(planner, name);
-  return earlier;
-}

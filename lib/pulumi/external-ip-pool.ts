@@ -5,7 +5,7 @@ import type { KubeObject } from '../core/manifests';
 import { nameFromId } from '../core/normalize';
 import type { ExternalIpPoolProps } from '../core/props';
 import { childName, emitPatch } from './_emit';
-import { registerPool, stackPlanner } from './_planner-scope';
+import { stackPlanner } from './_planner-scope';
 import { IpFailover, type IpFailoverArgs } from './ip-failover';
 
 /**
@@ -46,7 +46,7 @@ export class ExternalIpPool extends pulumi.ComponentResource {
     const { cidr, planner: given, ...failoverArgs } = args;
     this.planner = given ?? stackPlanner();
     const issues: Issue[] = [];
-    const earlier = registerPool(this.planner, name);
+    const earlier = this.planner.claimPool(name);
     if (earlier !== undefined) issues.push(secondPoolIssue(name, cidr, earlier));
     const range = parsePoolCidr(cidr);
     if (isProblem(range)) issues.push({ path: name, field: 'cidr', ...range });
