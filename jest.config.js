@@ -3,6 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The shipped artifacts (the image, the packed package) have their own npm scripts
+  // (test:image, test:consumer), each run by .ci/run: they build and install for minutes.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/image/', '<rootDir>/test/consumer/'],
   globalSetup: '<rootDir>/test/support/global-setup.js',
   globalTeardown: '<rootDir>/test/support/global-teardown.js',
   transform: {
