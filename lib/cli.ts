@@ -3,7 +3,9 @@
  * The `ipfailover` command. Each subcommand lives in its own file under `cli/`; this file only
  * declares them and maps their exit codes.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { execRunner } from './agent/exec';
 import { agentCommand } from './cli/agent';
@@ -13,10 +15,20 @@ import { runRender } from './cli/render';
 
 const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
 
+/** The version of the package this CLI ships in (beside `dist/`, in the npm package and the image). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** Builds the command tree; exported so tests can inspect it without running anything. */
 export function buildProgram(): Command {
   const program = new Command('ipfailover')
     .description('highly available virtual IPs with keepalived: plan a stack, run the failover agent')
+    .version(packageVersion())
     .showHelpAfterError();
 
   program
