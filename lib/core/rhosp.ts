@@ -266,7 +266,8 @@ export function rhospConfigMapName(plan: InstancePlan): string {
 /**
  * The cdk8s artifact: a ConfigMap holding {@link rhospScripts} for one planned instance
  * (`apply.sh`, `remove.sh`), next to its Deployment. Run them where the `openstack` CLI is
- * logged in: `kubectl get configmap <name>-rhosp -o jsonpath='{.data.apply\\.sh}' | sh`.
+ * logged in, only when the get succeeded: `kubectl get configmap <name>-rhosp -n <namespace> -o
+ * jsonpath='{.data.apply\\.sh}' > apply.sh && sh apply.sh`.
  */
 export function rhospConfigMap(plan: InstancePlan, portIds: readonly string[]): KubeObject {
   const { apply, remove } = rhospScripts(plan.path, plan.settings.virtualIps, portIds);
