@@ -13,6 +13,7 @@ import type { Runner } from './exec';
 import { ensureVrrpRule } from './iptables';
 import { discoverNode, type IdentityOptions } from './node-identity';
 import { keepalivedArgs, statePaths } from './paths';
+import { nodeScriptFs, scriptIssues, type ScriptFs } from './script-check';
 import { isStartedLine, parseStateLine } from './state-log';
 import { supervise, type SpawnFn } from './supervisor';
 
@@ -37,6 +38,11 @@ export interface AgentDeps {
   readonly writeFile?: (path: string, text: string) => void;
   /** The keepalived binary. */
   readonly keepalived?: string;
+  /**
+   * The file system the check and notify scripts are looked up in.
+   * @default - the real one
+   */
+  readonly scriptFs?: ScriptFs;
 }
 
 /** Command-line options of the agent. */
@@ -57,6 +63,12 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps): Promise<
     return EXIT_CONFIG;
   }
   const { settings } = loaded;
+  // keepalived would start without a script it cannot run and take the VIPs unchecked.
+  const scripts = scriptIssues(settings, deps.scriptFs ?? nodeScriptFs);
+  if (scripts.length > 0) {
+    deps.logError(`ipfailover agent: ${shortReason(scripts)}`);
+    return EXIT_CONFIG;
+  }
   const { node, interfaceFound } = await discoverNode(deps.run, settings, options, deps.hostname);
   if (!interfaceFound) {
     deps.logError(`ipfailover agent: '${ENV_NAMES.networkInterface}' ${JSON.stringify(settings.networkInterface)} is not an interface of this node; set it to the node's interface (br-ex on OVN-Kubernetes)`);

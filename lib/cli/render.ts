@@ -2,12 +2,15 @@
  * `ipfailover render`: the keepalived.conf the agent would run on this node, from the
  * `OPENSHIFT_HA_*` environment. For debugging a config and for tests; writes nothing.
  * Exits 2 with a one- or two-line reason on stderr, and nothing on stdout, when the environment
- * or the node cannot give a valid config.
+ * or the node cannot give a valid config. A check or notify script that cannot run here is only
+ * a warning: render is also used away from the pod, where the script's mount does not exist.
  */
+import { formatIssue } from '../core/issues';
 import { renderKeepalivedConf } from '../core/keepalived-conf';
 import { loadSettings, shortReason } from '../agent/environment';
 import type { Runner } from '../agent/exec';
 import { discoverNode, type IdentityOptions } from '../agent/node-identity';
+import { nodeScriptFs, scriptIssues, type ScriptFs } from '../agent/script-check';
 import { EXIT_CONFIG } from '../agent/agent';
 
 /** Options of the render command. */
@@ -20,6 +23,11 @@ export interface RenderIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly run: Runner;
   readonly hostname: string;
+  /**
+   * The file system the check and notify scripts are looked up in.
+   * @default - the real one
+   */
+  readonly scriptFs?: ScriptFs;
 }
 
 /** Runs the command; resolves with its exit code. */
@@ -39,6 +47,9 @@ export async function runRender(options: RenderCliOptions, io: RenderIo): Promis
     // Rendering away from the node (a laptop) is a use of its own; say what was guessed.
     const where = interfaceFound ? 'has no address of the VIPs\' family' : 'is not an interface here';
     io.stderr.write(`ipfailover render: ${loaded.settings.networkInterface} ${where}; the default check targets loopback; pass --address for the node's\n`);
+  }
+  for (const issue of scriptIssues(loaded.settings, io.scriptFs ?? nodeScriptFs)) {
+    io.stderr.write(`ipfailover render: warning: ${formatIssue(issue)}; in the pod, the agent refuses to start until it can run\n`);
   }
   io.stdout.write(rendered.config);
   return 0;

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { runAgent, type AgentDeps } from '../../lib/agent/agent';
 import { vrrpRuleSpec } from '../../lib/agent/iptables';
-import { FakeChild, FakeHost } from './fakes';
+import { FakeChild, FakeFs, FakeHost } from './fakes';
 
 const ENV = {
   OPENSHIFT_HA_CONFIG_NAME: 'ipf',
@@ -13,6 +13,7 @@ const ENV = {
 interface World {
   deps: AgentDeps;
   host: FakeHost;
+  fs: FakeFs;
   child: FakeChild;
   signals: EventEmitter;
   out: string[];
@@ -23,6 +24,7 @@ interface World {
 
 function world(env: Record<string, string> = ENV): World {
   const host = new FakeHost();
+  const fs = new FakeFs();
   const child = new FakeChild();
   const signals = new EventEmitter();
   const out: string[] = [];
@@ -41,8 +43,9 @@ function world(env: Record<string, string> = ENV): World {
     log: (l) => out.push(l),
     logError: (l) => err.push(l),
     writeFile: (p, t) => files.set(p, t),
+    scriptFs: fs,
   };
-  return { deps, host, child, signals, out, err, files, spawned };
+  return { deps, host, fs, child, signals, out, err, files, spawned };
 }
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
@@ -154,5 +157,38 @@ describe('ipfailover agent (fakes)', () => {
     expect(w.files.get('/etc/keepalived/keepalived.conf')).toContain("/dev/tcp/192.0.2.5/8080'");
     w.child.exit(0);
     await done;
+  });
+
+  test('a check script from a ConfigMap volume (mode 0755) runs: the config calls it', async () => {
+    const w = world({ ...ENV, OPENSHIFT_HA_CHECK_SCRIPT: '/etc/keepalive/mycheckscript.sh' });
+    w.fs.configMapVolume('/etc/keepalive', { 'mycheckscript.sh': '#!/bin/sh\nexit 0\n' });
+    const done = runAgent({}, w.deps);
+    await tick();
+    expect(w.err).toEqual([]);
+    expect(w.files.get('/etc/keepalived/keepalived.conf')).toContain('script "/etc/keepalive/mycheckscript.sh"');
+    w.child.exit(0);
+    await done;
+  });
+
+  test('a check script that is not there: exit 2, one line naming the variable, the path and the fix; nothing written, nothing run', async () => {
+    const w = world({ ...ENV, OPENSHIFT_HA_CHECK_SCRIPT: '/etc/keepalive/mycheckscript.sh' });
+    expect(await runAgent({}, w.deps)).toBe(2);
+    expect(w.err).toEqual([
+      'ipfailover agent: \'OPENSHIFT_HA_CHECK_SCRIPT\' "/etc/keepalive/mycheckscript.sh" does not exist; mount the script at that path in the pod (a ConfigMap volume with defaultMode 0755, as the docs do) or correct the path',
+    ]);
+    expect(w.files.size).toBe(0);
+    expect(w.spawned).toEqual([]);
+    expect(w.host.calls).toEqual([]);
+  });
+
+  test('check and notify scripts both unusable: the first in full, the other named on a second line', async () => {
+    const w = world({ ...ENV, OPENSHIFT_HA_CHECK_SCRIPT: '/etc/keepalive/check.sh', OPENSHIFT_HA_NOTIFY_SCRIPT: '/etc/keepalive/notify.sh' });
+    w.fs.configMapVolume('/etc/keepalive', { 'check.sh': '#!/bin/sh\n', 'notify.sh': '#!/bin/sh\n' }, 0o644);
+    expect(await runAgent({}, w.deps)).toBe(2);
+    expect(w.err[0]!.split('\n')).toEqual([
+      'ipfailover agent: \'OPENSHIFT_HA_CHECK_SCRIPT\' "/etc/keepalive/check.sh" is not readable and executable by nobody (uid 65534, gid 65534) (mode 0644, owner 0:0); make it mode 0755 (in a ConfigMap volume: defaultMode: 0755)',
+      'and 1 more problem in: OPENSHIFT_HA_NOTIFY_SCRIPT',
+    ]);
+    expect(w.spawned).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { runRemove } from '../../lib/cli/remove';
 import { runRender } from '../../lib/cli/render';
 import { buildProgram } from '../../lib/cli';
 import { vrrpRuleSpec } from '../../lib/agent/iptables';
-import { FakeHost } from './fakes';
+import { FakeFs, FakeHost } from './fakes';
 
 function capture(): { io: { write(t: string): boolean }; text: () => string } {
   let text = '';
@@ -29,6 +29,21 @@ describe('ipfailover render', () => {
     expect(await runRender({}, { stdout: out.io, stderr: err.io, env, run: new FakeHost().run, hostname: 'laptop' })).toBe(0);
     expect(err.text()).toBe("ipfailover render: br-ex is not an interface here; the default check targets loopback; pass --address for the node's\n");
     expect(out.text()).toContain("/dev/tcp/127.0.0.1/80'");
+  });
+
+  test('a script that cannot run here is a warning on stderr, not a failure: render is also used away from the pod', async () => {
+    const out = capture();
+    const err = capture();
+    const env = { ...ENV, OPENSHIFT_HA_CHECK_SCRIPT: '/etc/keepalive/mycheckscript.sh' };
+    expect(await runRender({}, { stdout: out.io, stderr: err.io, env, run: new FakeHost().run, hostname: 'laptop', scriptFs: new FakeFs() })).toBe(0);
+    expect(err.text()).toBe(
+      'ipfailover render: warning: \'OPENSHIFT_HA_CHECK_SCRIPT\' "/etc/keepalive/mycheckscript.sh" does not exist; mount the script at that path in the pod (a ConfigMap volume with defaultMode 0755, as the docs do) or correct the path; in the pod, the agent refuses to start until it can run\n',
+    );
+    expect(out.text()).toContain('script "/etc/keepalive/mycheckscript.sh"');
+    const mounted = capture();
+    const fs = new FakeFs().configMapVolume('/etc/keepalive', { 'mycheckscript.sh': '#!/bin/sh\nexit 0\n' });
+    expect(await runRender({}, { stdout: capture().io, stderr: mounted.io, env, run: new FakeHost().run, hostname: 'worker-0', scriptFs: fs })).toBe(0);
+    expect(mounted.text()).toBe('');
   });
 
   test('--address and --node-name override what the machine says', async () => {

@@ -1,7 +1,9 @@
 /** Fakes of the outside world for the agent's unit tests. */
 import { EventEmitter } from 'node:events';
+import { posix } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Runner, RunResult } from '../../lib/agent/exec';
+import type { FileInfo, ScriptFs } from '../../lib/agent/script-check';
 import type { ChildLike } from '../../lib/agent/supervisor';
 
 /** An `iptables` and `ip` with state: chains of rules, and addresses on interfaces. */
@@ -86,5 +88,103 @@ export class FakeChild extends EventEmitter implements ChildLike {
     this.stdout.end();
     this.stderr.end();
     this.emit('exit', code, signal);
+  }
+}
+
+/** One entry of a {@link FakeFs}. */
+export type FakeEntry =
+  | { readonly kind: 'file'; readonly mode: number; readonly uid?: number; readonly gid?: number; readonly text?: string }
+  | { readonly kind: 'dir'; readonly mode: number; readonly uid?: number; readonly gid?: number }
+  | { readonly kind: 'link'; readonly target: string };
+
+function fsError(code: string, path: string): Error {
+  return Object.assign(new Error(`${code}: ${path}`), { code });
+}
+
+/**
+ * A file system of absolute paths, owned by root unless said otherwise; `/`, `/bin/sh` and an
+ * `/etc/passwd` naming nobody (65534:65534) are there from the start. Symbolic links are resolved
+ * as the kernel does, relative to their directory.
+ */
+export class FakeFs implements ScriptFs {
+  readonly entries = new Map<string, FakeEntry>([
+    ['/', { kind: 'dir', mode: 0o755 }],
+    ['/bin', { kind: 'dir', mode: 0o755 }],
+    ['/bin/sh', { kind: 'file', mode: 0o755 }],
+    ['/etc', { kind: 'dir', mode: 0o755 }],
+    ['/etc/passwd', { kind: 'file', mode: 0o644, text: 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' }],
+  ]);
+
+  constructor(entries: Record<string, FakeEntry> = {}) {
+    for (const [path, entry] of Object.entries(entries)) this.entries.set(path, entry);
+  }
+
+  /** Adds a ConfigMap volume as the kubelet lays it out: `dir/<key> -> ..data/<key>`, `..data -> ..<timestamp>`. */
+  configMapVolume(dir: string, files: Record<string, string>, mode = 0o755): this {
+    const stamp = `${dir}/..2026_01_01_00_00_00.000000001`;
+    // The volume's root is the emptyDir the kubelet wraps it in: mode 0777.
+    this.entries.set(dir, { kind: 'dir', mode: 0o777 });
+    this.entries.set(stamp, { kind: 'dir', mode: 0o755 });
+    this.entries.set(`${dir}/..data`, { kind: 'link', target: posix.basename(stamp) });
+    for (const [key, text] of Object.entries(files)) {
+      this.entries.set(`${stamp}/${key}`, { kind: 'file', mode, text });
+      this.entries.set(`${dir}/${key}`, { kind: 'link', target: `..data/${key}` });
+    }
+    return this;
+  }
+
+  /** The path with every link resolved; throws ENOENT, ENOTDIR or ELOOP as the kernel would. */
+  realpath(path: string): string {
+    let resolved = '/';
+    const pending = path.split('/').filter((c) => c !== '');
+    for (let hops = 0; pending.length > 0; ) {
+      const next = posix.join(resolved, pending.shift()!);
+      const entry = this.entries.get(next);
+      if (!entry) throw fsError('ENOENT', path);
+      if (entry.kind === 'link') {
+        if (++hops > 40) throw fsError('ELOOP', path);
+        pending.unshift(...entry.target.split('/').filter((c) => c !== ''));
+        if (entry.target.startsWith('/')) resolved = '/';
+        continue;
+      }
+      if (entry.kind === 'file' && pending.length > 0) throw fsError('ENOTDIR', path);
+      resolved = next;
+    }
+    return resolved;
+  }
+
+  stat(path: string): FileInfo {
+    return this.info(this.entries.get(this.realpath(path))!);
+  }
+
+  lstat(path: string): FileInfo {
+    const parent = posix.dirname(path);
+    const entry = this.entries.get(posix.join(parent === path ? '/' : this.realpath(parent), posix.basename(path)));
+    if (!entry) throw fsError('ENOENT', path);
+    return this.info(entry);
+  }
+
+  readFile(path: string): string {
+    const entry = this.entries.get(this.realpath(path));
+    if (entry?.kind !== 'file') throw fsError('EISDIR', path);
+    return entry.text ?? '';
+  }
+
+  head(path: string): string {
+    return this.readFile(path).slice(0, 256);
+  }
+
+  private info(entry: FakeEntry): FileInfo {
+    const kind = entry.kind;
+    const mode = entry.kind === 'link' ? 0o777 : entry.mode;
+    const type = kind === 'file' ? 0o100000 : kind === 'dir' ? 0o040000 : 0o120000;
+    return {
+      mode: type | mode,
+      uid: entry.kind === 'link' ? 0 : (entry.uid ?? 0),
+      gid: entry.kind === 'link' ? 0 : (entry.gid ?? 0),
+      isFile: () => kind === 'file',
+      isDirectory: () => kind === 'dir',
+      isSymbolicLink: () => kind === 'link',
+    };
   }
 }
