@@ -37,7 +37,9 @@ export function buildProgram(): Command {
     .argument('[paths...]', 'synthesized manifests (files or directories)', [])
     .option('--app <command>', 'a cdk8s app command to synthesize first')
     .option('--json', 'print the report as JSON')
-    .action((paths: string[], options: { app?: string; json?: boolean }) => {
+    .option('--reserved-vrrp-ids <ids>', "VRRP IDs the cluster's own keepalived uses, such as 51,52")
+    .option('--reserved-vips <vips>', "the cluster's API and ingress VIPs, which no instance may serve")
+    .action((paths: string[], options: { app?: string; json?: boolean; reservedVrrpIds?: string; reservedVips?: string }) => {
       process.exitCode = runPlan({ paths, ...options }, io);
     });
 

@@ -4,12 +4,15 @@
  * Exits 1 listing the planner's messages when instances conflict, 2 when it cannot read input.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { formatIssue } from '../core/issues';
+import { formatIssue, formatIssueWithoutPath } from '../core/issues';
 import { formatPlanTable, planManifests } from '../core/plan-report';
+import type { PlannerOptions } from '../core/planner';
+import { printable } from '../core/printable';
+import { parseVirtualIps } from '../core/vip-range';
+import { InputError, readManifests } from './manifest-input';
 
 /** Options of the plan command. */
 export interface PlanOptions {
@@ -19,6 +22,10 @@ export interface PlanOptions {
   readonly app?: string;
   /** Print the report as JSON. */
   readonly json?: boolean;
+  /** VRRP IDs the cluster's own keepalived uses (`51,52`), as `configureFailoverPlanner` takes them. */
+  readonly reservedVrrpIds?: string;
+  /** The cluster's API and ingress VIPs, never to be served by an instance. */
+  readonly reservedVips?: string;
 }
 
 /** Where the command writes; injected so tests read what a user would see. */
@@ -26,33 +33,6 @@ export interface PlanIo {
   readonly stdout: { write(text: string): unknown; isTTY?: boolean };
   readonly stderr: { write(text: string): unknown; isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
-}
-
-class InputError extends Error {}
-
-function manifestFiles(path: string): string[] {
-  let stat;
-  try {
-    stat = statSync(path);
-  } catch {
-    throw new InputError(`${path}: no such file or directory`);
-  }
-  if (!stat.isDirectory()) return [path];
-  return readdirSync(path, { recursive: true, encoding: 'utf8' })
-    .filter((f) => /\.(ya?ml|json)$/.test(f))
-    .sort()
-    .map((f) => join(path, f));
-}
-
-/** Every Kubernetes object in the given files and directories. */
-export function readManifests(paths: readonly string[]): unknown[] {
-  return paths.flatMap(manifestFiles).flatMap((file) => {
-    const docs = parseAllDocuments(readFileSync(file, 'utf8'));
-    const list = Array.isArray(docs) ? docs : [docs];
-    const bad = list.find((d) => d.errors.length > 0);
-    if (bad) throw new InputError(`${file}: not valid YAML: ${bad.errors[0]!.message.split('\n')[0]}`);
-    return list.map((d) => d.toJS() as unknown).filter((o) => o !== null);
-  });
 }
 
 /** Runs a cdk8s app into a temporary directory, as `cdk8s synth` does, and returns the directory. */
@@ -68,19 +48,34 @@ function synthesize(app: string, io: PlanIo): string {
   return outdir;
 }
 
+/** The planner options the command line gives, or the reason they are wrong. */
+function plannerOptions(options: PlanOptions): PlannerOptions {
+  const ids = (options.reservedVrrpIds ?? '').split(',').filter((s) => s.trim() !== '');
+  const bad = ids.find((s) => !/^\s*\d{1,3}\s*$/.test(s) || Number(s) < 1 || Number(s) > 255);
+  if (bad !== undefined) throw new InputError(`--reserved-vrrp-ids: ${JSON.stringify(bad)} is not a VRRP ID; list whole numbers from 1 to 255, such as 51,52`);
+  const vips = (options.reservedVips ?? '').trim();
+  const parsed = parseVirtualIps(vips);
+  const problem = vips === '' ? undefined : parsed.problems[0];
+  if (problem) throw new InputError(`--reserved-vips: ${formatIssueWithoutPath({ path: '', field: 'reserved VIPs', ...problem })}`);
+  return { reservedVrrpIds: ids.map(Number), reservedVips: vips === '' ? [] : parsed.vips };
+}
+
 /** Runs the command; returns its exit code. */
 export function runPlan(options: PlanOptions, io: PlanIo): number {
   let outdir: string | undefined;
   try {
+    const planner = plannerOptions(options);
     if (options.app !== undefined) outdir = synthesize(options.app, io);
     const paths = outdir !== undefined ? [outdir] : options.paths.length > 0 ? options.paths : ['dist'];
-    const report = planManifests(readManifests(paths));
+    const report = planManifests(readManifests(paths), planner);
+    for (const warning of report.warnings) io.stderr.write(`ipfailover plan: warning: ${printable(warning)}\n`);
     if (options.json) {
       io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
       io.stdout.write(`${formatPlanTable(report)}\n`);
       const red = io.stdout.isTTY && !io.env.NO_COLOR ? (t: string): string => `\x1b[31m${t}\x1b[0m` : (t: string): string => t;
-      for (const issue of report.issues) io.stdout.write(`${red(formatIssue(issue))}\n`);
+      // Issues quote names and values from the manifests: escaped, they cannot forge output.
+      for (const issue of report.issues) io.stdout.write(`${red(printable(formatIssue(issue)))}\n`);
     }
     return report.issues.length > 0 ? 1 : 0;
   } catch (error) {

@@ -9,6 +9,7 @@ import type { Issue } from './issues';
 import { valueAt } from './objects';
 import { Planner, type IdRange, type PlannerOptions } from './planner';
 import type { IpFailoverProps } from './props';
+import { printable } from './printable';
 import type { AgentSettings } from './settings';
 import { formatVirtualIps } from './vip-range';
 
@@ -33,20 +34,55 @@ export interface PlanReport {
   readonly groupLimit: number;
   readonly freeVrrpIds: readonly IdRange[];
   readonly issues: readonly Issue[];
+  /** What the plan could not see: values set from `valueFrom`, or no failover Deployment at all. */
+  readonly warnings: readonly string[];
 }
 
 
-/** The failover container's plain env of a Deployment, if it has `OPENSHIFT_HA_VIRTUAL_IPS`. */
-function failoverEnv(obj: unknown): Record<string, string> | undefined {
+/** What a failover container's env says, as far as plain data can say it. */
+interface FailoverEnv {
+  /** Variables with a string value. */
+  readonly env: Record<string, string>;
+  /** Failover variables set from `valueFrom` (a Secret, a field): unknown until the pod runs. */
+  readonly unread: readonly string[];
+  /** Variables whose `value` is not a string (the API server refuses those). */
+  readonly notStrings: ReadonlyArray<readonly [string, unknown]>;
+}
+
+/** Names the agent reads. */
+const FAILOVER_VARIABLE = /^(OPENSHIFT_HA_|IPFAILOVER_|HA_EXCLUDED_)/;
+
+/** The failover container's env of a Deployment: the container that names `OPENSHIFT_HA_VIRTUAL_IPS`. */
+function failoverEnv(obj: unknown): FailoverEnv | undefined {
   if (valueAt(obj, 'kind') !== 'Deployment') return undefined;
   const containers = valueAt(obj, 'spec', 'template', 'spec', 'containers');
   for (const container of Array.isArray(containers) ? containers : []) {
-    const env = valueAt(container, 'env');
-    const vars = (Array.isArray(env) ? env : []).filter((v) => typeof valueAt(v, 'value') === 'string');
-    const record = Object.fromEntries(vars.map((v) => [String(valueAt(v, 'name')), String(valueAt(v, 'value'))]));
-    if (ENV_NAMES.virtualIps in record) return record;
+    const vars = valueAt(container, 'env');
+    const list: unknown[] = Array.isArray(vars) ? vars : [];
+    if (!list.some((v) => valueAt(v, 'name') === ENV_NAMES.virtualIps)) continue;
+    const env: Record<string, string> = {};
+    const unread: string[] = [];
+    const notStrings: Array<readonly [string, unknown]> = [];
+    for (const v of list) {
+      const name = valueAt(v, 'name');
+      const value = valueAt(v, 'value');
+      if (typeof name !== 'string') continue;
+      if (typeof value === 'string') env[name] = value;
+      else if (value !== undefined && value !== null) notStrings.push([name, value]);
+      else if (valueAt(v, 'valueFrom') !== undefined && FAILOVER_VARIABLE.test(name)) unread.push(name);
+    }
+    return { env, unread, notStrings };
   }
   return undefined;
+}
+
+/** An env name with the docs' callout number left in (`OPENSHIFT_HA_VIRTUAL_IPS 2`). */
+function hasCallout(obj: unknown): boolean {
+  const containers = valueAt(obj, 'spec', 'template', 'spec', 'containers');
+  return (Array.isArray(containers) ? containers : []).some((c) => {
+    const vars = valueAt(c, 'env');
+    return (Array.isArray(vars) ? vars : []).some((v) => /^OPENSHIFT_HA_\w+\s+\S/.test(String(valueAt(v, 'name'))));
+  });
 }
 
 function propsOf(settings: AgentSettings, name: string, namespace: string): IpFailoverProps {
@@ -74,13 +110,23 @@ export function planManifests(objects: readonly unknown[], options: PlannerOptio
   const planner = new Planner(options);
   const issues: Issue[] = [];
   const instances: PlanRow[] = [];
+  const warnings: string[] = [];
   for (const obj of objects) {
-    const env = failoverEnv(obj);
-    if (!env) continue;
+    const found = failoverEnv(obj);
+    if (!found) continue;
     const name = String(valueAt(obj, 'metadata', 'name'));
     const namespace = String(valueAt(obj, 'metadata', 'namespace') ?? DEFAULTS.namespace);
     const path = `${namespace}/${name}`;
-    const read = fromEnv(env);
+    for (const [field, value] of found.notStrings) {
+      issues.push({ path, field, value, problem: 'is not a string', fix: 'quote it: the API server takes only strings as env values' });
+    }
+    if (found.unread.includes(ENV_NAMES.virtualIps)) {
+      warnings.push(`${path}: ${ENV_NAMES.virtualIps} is set from valueFrom, which plan cannot read; this instance is not planned`);
+      continue;
+    }
+    for (const variable of found.unread) warnings.push(`${path}: ${variable} is set from valueFrom, which plan cannot read; planned as if it were unset`);
+    if (found.notStrings.length > 0) continue;
+    const read = fromEnv(found.env);
     if (!read.ok) {
       issues.push(...read.issues.map((i) => ({ ...i, path })));
       continue;
@@ -89,8 +135,8 @@ export function planManifests(objects: readonly unknown[], options: PlannerOptio
     if (specReplicas !== read.settings.replicas) {
       issues.push({ path, field: ENV_NAMES.replicas, value: read.settings.replicas, problem: `differs from spec.replicas ${String(specReplicas)}`, fix: 'make them equal, as the docs require' });
     }
-    const { plan, issues: found } = planner.add(propsOf(read.settings, name, namespace), { path, id: name });
-    issues.push(...found);
+    const { plan, issues: conflicts } = planner.add(propsOf(read.settings, name, namespace), { path, id: name });
+    issues.push(...conflicts);
     if (plan) {
       instances.push({
         namespace,
@@ -103,7 +149,11 @@ export function planManifests(objects: readonly unknown[], options: PlannerOptio
       });
     }
   }
-  return { instances, groupsUsed: planner.groupCount, groupLimit: MAX_CLUSTER_GROUPS, freeVrrpIds: planner.freeVrrpIdRanges(), issues };
+  if (instances.length === 0 && issues.length === 0 && warnings.length === 0) {
+    const callout = objects.some(hasCallout) ? '; an env name has text after it (the docs\' callout numbers?): remove it' : '';
+    warnings.push(`no failover Deployment found (one whose container sets ${ENV_NAMES.virtualIps})${callout}`);
+  }
+  return { instances, groupsUsed: planner.groupCount, groupLimit: MAX_CLUSTER_GROUPS, freeVrrpIds: planner.freeVrrpIdRanges(), issues, warnings };
 }
 
 const range = (r: IdRange): string => (r.first === r.last ? String(r.first) : `${r.first}..${r.last}`);
@@ -111,8 +161,9 @@ const range = (r: IdRange): string => (r.first === r.last ? String(r.first) : `$
 /** The report as an aligned text table plus a summary line. */
 export function formatPlanTable(report: PlanReport): string {
   const header = ['INSTANCE', 'VIPS', 'GROUPS', 'VRRP IDS', 'MONITOR', 'REPLICAS'];
+  // Names come from manifests: printed escaped, they cannot move the cursor or forge a line.
   const rows = report.instances.map((r) => [
-    `${r.namespace}/${r.name}`,
+    printable(`${r.namespace}/${r.name}`),
     r.virtualIps,
     String(r.groups),
     range(r.vrrpIds),

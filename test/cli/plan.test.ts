@@ -1,7 +1,9 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { MAX_INPUT_BYTES } from '../../lib/cli/manifest-input';
 import { runPlan, type PlanOptions } from '../../lib/cli/plan';
 import { planManifests } from '../../lib/core/plan-report';
 
@@ -66,6 +68,7 @@ describe('ipfailover plan', () => {
       groupLimit: 254,
       freeVrrpIds: [{ first: 3, last: 255 }],
       issues: [],
+      warnings: [],
     });
     expect(code).toBe(0);
   });
@@ -96,4 +99,111 @@ test('planManifests reports a bad environment with the Deployment it belongs to'
   expect(planManifests([deployment]).issues).toEqual([
     { path: 'default/ipfailover-keepalived', field: 'OPENSHIFT_HA_MONITOR_PORT', value: '80; reboot', problem: 'is not a port', fix: 'use a whole number from 0 to 65535' },
   ]);
+});
+
+describe('ipfailover plan on unusual and hostile input', () => {
+  const dir = (): string => mkdtempSync(join(tmpdir(), 'ipfailover-plan-input-'));
+  const docsYaml = (): string => readFileSync(join(root, 'test/fixtures/docs-deployment.yaml'), 'utf8');
+  const row = /^default\/ipfailover-keepalived +1\.1\.1\.1-2 +2 +1\.\.2 /m;
+
+  test('reads a kind: List (what `oc get deploy -o yaml` writes) and a JSON array of Deployments', () => {
+    const d = dir();
+    writeFileSync(join(d, 'list.yaml'), stringify({ apiVersion: 'v1', kind: 'List', items: [docsDeployment()] }));
+    const listed = run({ paths: [join(d, 'list.yaml')] });
+    expect([listed.code, listed.stderr]).toEqual([0, '']);
+    expect(listed.stdout).toMatch(row);
+    writeFileSync(join(d, 'array.json'), JSON.stringify([docsDeployment()]));
+    const arrayed = run({ paths: [join(d, 'array.json')] });
+    expect([arrayed.code, arrayed.stderr]).toEqual([0, '']);
+    expect(arrayed.stdout).toMatch(row);
+  });
+
+  test('warns when it finds no failover Deployment, and points at callout numbers left in', () => {
+    const d = dir();
+    writeFileSync(join(d, 'other.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n');
+    const none = run({ paths: [d] });
+    expect(none.code).toBe(0);
+    expect(none.stderr).toBe('ipfailover plan: warning: no failover Deployment found (one whose container sets OPENSHIFT_HA_VIRTUAL_IPS)\n');
+    writeFileSync(join(d, 'other.yaml'), docsYaml().replace('name: OPENSHIFT_HA_VIRTUAL_IPS', 'name: OPENSHIFT_HA_VIRTUAL_IPS 2'));
+    expect(run({ paths: [d] }).stderr).toMatch(/no failover Deployment found .*callout numbers\?\): remove it\n$/);
+  });
+
+  test('never blocks on a FIFO, never reads a device, and exits 2 naming the file', () => {
+    const d = dir();
+    execFileSync('mkfifo', [join(d, 'x.yaml')]);
+    const fifo = run({ paths: [d] });
+    expect([fifo.code, fifo.stdout]).toEqual([2, '']);
+    expect(fifo.stderr).toBe(`ipfailover plan: ${join(d, 'x.yaml')}: not a regular file (a FIFO, socket or device); name manifest files or directories\n`);
+    expect(run({ paths: ['/dev/zero'] })).toEqual({ code: 2, stdout: '', stderr: 'ipfailover plan: /dev/zero: not a regular file; name manifest files or directories\n' });
+  });
+
+  test('follows a directory link once: a link to itself or to its parent reads each file once', () => {
+    const d = dir();
+    writeFileSync(join(d, 'docs.yaml'), docsYaml());
+    symlinkSync('.', join(d, 'self'));
+    mkdirSync(join(d, 'sub'));
+    symlinkSync('..', join(d, 'sub', 'up'));
+    const { code, stdout, stderr } = run({ paths: [d] });
+    expect([code, stderr]).toEqual([0, '']);
+    expect(stdout.match(new RegExp(row.source, 'gm'))).toHaveLength(1);
+  });
+
+  test('unreadable input exits 2 naming the file: a dangling link, an alias bomb, oversized input, a bad option', () => {
+    const d = dir();
+    symlinkSync('nowhere.yaml', join(d, 'x.yaml'));
+    expect(run({ paths: [d] })).toEqual({ code: 2, stdout: '', stderr: `ipfailover plan: ${join(d, 'x.yaml')}: no such file or directory\n` });
+    const bomb = dir();
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 10; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    writeFileSync(join(bomb, 'bomb.yaml'), `${levels.join('\n')}\n`);
+    const exploded = run({ paths: [bomb] });
+    expect([exploded.code, exploded.stdout]).toEqual([2, '']);
+    expect(exploded.stderr).toMatch(new RegExp(`^ipfailover plan: ${join(bomb, 'bomb.yaml')}: not valid YAML: `));
+    const big = dir();
+    writeFileSync(join(big, 'big.yaml'), '');
+    truncateSync(join(big, 'big.yaml'), MAX_INPUT_BYTES + 1);
+    expect(run({ paths: [big] })).toEqual({ code: 2, stdout: '', stderr: `ipfailover plan: ${join(big, 'big.yaml')}: the input passes 32 MiB; plan reads manifests, name only those\n` });
+    expect(run({ paths: [d], reservedVrrpIds: '51,300' })).toMatchObject({ code: 2, stderr: 'ipfailover plan: --reserved-vrrp-ids: "300" is not a VRRP ID; list whole numbers from 1 to 255, such as 51,52\n' });
+  });
+
+  test('escapes control characters from manifests, so names cannot move the cursor or forge lines', () => {
+    const d = dir();
+    const evil = docsDeployment();
+    evil.metadata.namespace = 'ns\u001b[2J\nforged-line';
+    evil.spec.replicas = 3;
+    writeFileSync(join(d, 'evil.json'), JSON.stringify(evil));
+    const { code, stdout } = run({ paths: [d] });
+    expect(code).toBe(1);
+    expect(stdout).not.toMatch(/[\u001b\u009b]/);
+    expect(stdout.split('\n').filter((l) => l.startsWith('forged-line'))).toEqual([]);
+    expect(stdout).toContain('ns\\u{1b}[2J\\u{a}forged-line/ipfailover-keepalived');
+  });
+
+  test('says what it cannot read: valueFrom is a warning, a non-string value an issue', () => {
+    const d = dir();
+    const fromSecret = docsDeployment();
+    const env = fromSecret.spec.template.spec.containers[0].env as Array<Record<string, unknown>>;
+    const port = env.find((v) => v.name === 'OPENSHIFT_HA_MONITOR_PORT')!;
+    delete port.value;
+    port.valueFrom = { configMapKeyRef: { name: 'ports', key: 'monitor' } };
+    writeFileSync(join(d, 'a.json'), JSON.stringify(fromSecret));
+    const warned = run({ paths: [d] });
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toBe('ipfailover plan: warning: default/ipfailover-keepalived: OPENSHIFT_HA_MONITOR_PORT is set from valueFrom, which plan cannot read; planned as if it were unset\n');
+    delete port.valueFrom;
+    port.value = 80;
+    writeFileSync(join(d, 'a.json'), JSON.stringify(fromSecret));
+    const numeric = run({ paths: [d] });
+    expect(numeric.code).toBe(1);
+    expect(numeric.stdout).toContain("default/ipfailover-keepalived: 'OPENSHIFT_HA_MONITOR_PORT' 80 is not a string; quote it: the API server takes only strings as env values");
+  });
+
+  test("takes the cluster's reserved VRRP IDs and VIPs, as the constructs do", () => {
+    const d = dir();
+    writeFileSync(join(d, 'docs.yaml'), docsYaml());
+    const reserved = run({ paths: [d], reservedVrrpIds: '2', reservedVips: '1.1.1.1' });
+    expect(reserved.code).toBe(1);
+    expect(reserved.stdout).toMatch(/'vrrpIdOffset' 0 overlaps .*reserved/);
+    expect(reserved.stdout).toMatch(/"1\.1\.1\.1" .*reserved/);
+  });
 });
