@@ -174,7 +174,7 @@ describe('ipfailover plan on unusual and hostile input', () => {
     writeFileSync(join(d, 'evil.json'), JSON.stringify(evil));
     const { code, stdout } = run({ paths: [d] });
     expect(code).toBe(1);
-    expect(stdout).not.toMatch(/[\u001b\u009b]/);
+    expect(stdout).not.toMatch(/[\u001b\u009b]/); // eslint-disable-line no-control-regex
     expect(stdout.split('\n').filter((l) => l.startsWith('forged-line'))).toEqual([]);
     expect(stdout).toContain('ns\\u{1b}[2J\\u{a}forged-line/ipfailover-keepalived');
   });
