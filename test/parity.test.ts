@@ -40,6 +40,10 @@ const CASES: Record<string, Array<[string, IpFailoverProps]>> = {
       },
     ],
   ],
+  "scripts from the user's ConfigMap beside an inline one": [
+    ['checked', { virtualIps: '192.0.2.40', checkScript: { configMap: 'mycustomcheck', key: 'mycheckscript.sh' }, notifyScript: { inline: '#!/bin/sh\nlogger "$@"\n' } }],
+    ['notified', { virtualIps: '192.0.2.41', notifyScript: { configMap: 'mycustomcheck', key: 'notify-me.sh' } }],
+  ],
   'shared service account and automatic offsets': [
     ['a', { virtualIps: '192.0.2.30-31', notifyScript: { inline: '#!/bin/sh\nlogger "$@"\n' } }],
     ['b', { virtualIps: '192.0.2.32', monitorPort: 0 }],

@@ -60,6 +60,18 @@ export function checkScriptPath(value: unknown): Check {
   return problem(value, 'is not a safe absolute path', 'use /dir/file with letters, digits, "_", ".", "+" or "-", no ".."');
 }
 
+/**
+ * A ConfigMap key (Kubernetes: up to 253 of `-._a-zA-Z0-9`, not `.` or `..`, not starting with
+ * `..`, which the kubelet's volume layout reserves) that is also a safe file name, since it
+ * becomes a script path in keepalived.conf.
+ */
+export function checkConfigMapKey(value: unknown): Check {
+  if (typeof value === 'string' && /^[-._a-zA-Z0-9]{1,253}$/.test(value) && !value.startsWith('..') && checkScriptPath(`/${value}`) === undefined) {
+    return undefined;
+  }
+  return problem(value, 'is not a ConfigMap key usable as a file name', 'use letters, digits, "-", "_" and "." (not starting with ".."), such as mycheckscript.sh');
+}
+
 /** Inline script text: executable by keepalived (a `#!` line) and not empty. */
 export function checkInlineScript(value: unknown): Check {
   if (typeof value === 'string' && /^#![^\n]*\S/.test(value)) return undefined;

@@ -5,6 +5,8 @@
  */
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IVolumeProjection } from 'kubernetes-models/v1/VolumeProjection';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IDeploymentStrategy } from 'kubernetes-models/apps/v1/DeploymentStrategy';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
@@ -48,7 +50,7 @@ export const HOST_VOLUMES = [
   { name: 'etc-sysconfig', hostPath: { path: '/etc/sysconfig' } },
 ] as const;
 
-/** Volume holding inline scripts. */
+/** The volume at {@link SCRIPTS_MOUNT_PATH}: inline scripts and keys of the user's ConfigMaps. */
 const CONFIG_VOLUME = 'config-volume';
 
 /** Name of the ConfigMap holding an instance's inline scripts. */
@@ -97,6 +99,35 @@ function inlineScripts(spec: FailoverSpec): Record<string, string> {
   return data;
 }
 
+/** The user's ConfigMaps the scripts come from, each with its keys, in check, notify order. */
+function userConfigMapKeys(spec: FailoverSpec): Map<string, string[]> {
+  const keys = new Map<string, string[]>();
+  for (const source of [spec.checkScript, spec.notifyScript]) {
+    if (source === undefined || !('configMap' in source)) continue;
+    const list = keys.get(source.configMap) ?? [];
+    if (!list.includes(source.key)) list.push(source.key);
+    keys.set(source.configMap, list);
+  }
+  return keys;
+}
+
+/**
+ * The scripts volume, or `undefined` when no script is mounted. Inline scripts alone keep the
+ * documented shape, one `configMap` volume; with a user's ConfigMap, a `projected` volume joins
+ * ours and the user's keys (each at its own name) in the one directory the docs mount.
+ */
+function scriptsVolume(spec: FailoverSpec, withInline: boolean): IVolume | undefined {
+  const user = [...userConfigMapKeys(spec)];
+  if (user.length === 0) {
+    return withInline ? { name: CONFIG_VOLUME, configMap: { name: scriptsConfigMapName(spec), defaultMode: 0o755 } } : undefined;
+  }
+  const sources: IVolumeProjection[] = [
+    ...(withInline ? [{ configMap: { name: scriptsConfigMapName(spec) } }] : []),
+    ...user.map(([name, keys]) => ({ configMap: { name, items: keys.map((key) => ({ key, path: key })) } })),
+  ];
+  return { name: CONFIG_VOLUME, projected: { defaultMode: 0o755, sources } };
+}
+
 function scriptsConfigMap(spec: FailoverSpec, data: Record<string, string>): KubeObject {
   return {
     apiVersion: 'v1',
@@ -113,7 +144,7 @@ function strategyOf(spec: FailoverSpec): IDeploymentStrategy {
     : { type: 'Recreate' };
 }
 
-function deployment(plan: InstancePlan, withScripts: boolean): KubeObject {
+function deployment(plan: InstancePlan, scripts: IVolume | undefined): KubeObject {
   const { spec } = plan;
   const labels = labelsOf(spec);
   const port = hostPortOf(plan);
@@ -138,12 +169,12 @@ function deployment(plan: InstancePlan, withScripts: boolean): KubeObject {
               ports: [{ containerPort: port, hostPort: port }],
               imagePullPolicy: 'IfNotPresent',
               securityContext: { privileged: true },
-              volumeMounts: [...HOST_MOUNTS, ...(withScripts ? [{ name: CONFIG_VOLUME, mountPath: SCRIPTS_MOUNT_PATH }] : [])],
+              volumeMounts: [...HOST_MOUNTS, ...(scripts ? [{ name: scripts.name, mountPath: SCRIPTS_MOUNT_PATH }] : [])],
               env: toEnv(plan.settings).map((v) => ({ ...v })),
               livenessProbe: { initialDelaySeconds: 10, exec: { command: ['pgrep', 'keepalived'] } },
             },
           ],
-          volumes: [...HOST_VOLUMES, ...(withScripts ? [{ name: CONFIG_VOLUME, configMap: { name: scriptsConfigMapName(spec), defaultMode: 0o755 } }] : [])],
+          volumes: [...HOST_VOLUMES, ...(scripts ? [scripts] : [])],
           ...(spec.imagePullSecrets.length > 0 && { imagePullSecrets: spec.imagePullSecrets.map((name) => ({ name })) }),
         },
       },
@@ -159,14 +190,14 @@ export function serviceAccountObjects(spec: FailoverSpec): KubeObject[] {
 /**
  * Every object of one planned instance, in apply order: service account and SCC bindings (when
  * this instance owns the account), the scripts ConfigMap (when a script is inline), the
- * Deployment.
+ * Deployment. A ConfigMap the user names for a script is theirs and is not among them.
  */
 export function failoverObjects(plan: InstancePlan): KubeObject[] {
   const { spec } = plan;
   const objects: KubeObject[] = plan.ownsServiceAccount ? serviceAccountObjects(spec) : [];
-  const scripts = inlineScripts(spec);
-  const withScripts = Object.keys(scripts).length > 0;
-  if (withScripts) objects.push(scriptsConfigMap(spec, scripts));
-  objects.push(deployment(plan, withScripts));
+  const inline = inlineScripts(spec);
+  const withInline = Object.keys(inline).length > 0;
+  if (withInline) objects.push(scriptsConfigMap(spec, inline));
+  objects.push(deployment(plan, scriptsVolume(spec, withInline)));
   return objects;
 }

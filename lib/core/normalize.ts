@@ -7,6 +7,7 @@ import {
   checkAdvertInterval,
   checkChainName,
   checkCheckInterval,
+  checkConfigMapKey,
   checkDnsLabel,
   checkDnsSubdomain,
   checkImage,
@@ -68,19 +69,55 @@ export function nameFromId(id: string): string {
     .replace(/^-|-$/g, '');
 }
 
-/** The path inside the pod where a script source ends up. */
-function scriptPathOf(source: ScriptSource | undefined, file: string): string | undefined {
-  if (source === undefined) return undefined;
-  return 'inline' in source ? `${SCRIPTS_MOUNT_PATH}/${file}` : source.path;
+/** The file a script lands on in the scripts mount (inline or from a ConfigMap), or `undefined` for a path. */
+function mountedFileOf(source: ScriptSource, inlineFile: string): string | undefined {
+  if ('inline' in source) return inlineFile;
+  if ('configMap' in source) return source.key;
+  return undefined;
 }
 
-function checkScriptSource(source: unknown): Problem | undefined {
-  if (typeof source !== 'object' || source === null) {
-    return { value: source, problem: 'is not a script', fix: 'give { inline: "#!/bin/sh\\n…" } or { path: "/abs/path" }' };
+/** The path inside the pod where a (valid) script source ends up. */
+function scriptPathOf(source: ScriptSource, inlineFile: string): string {
+  const file = mountedFileOf(source, inlineFile);
+  return file === undefined ? (source as { path: string }).path : `${SCRIPTS_MOUNT_PATH}/${file}`;
+}
+
+const SCRIPT_FORMS = ['inline', 'path', 'configMap'] as const;
+const SCRIPT_FIX = 'give { inline: "#!/bin/sh\\n…" }, { path: "/abs/path" } or { configMap: "name", key: "script.sh" }';
+
+/** Checks a script source by its shape (JavaScript callers skip the types): exactly one form, each field valid. */
+function checkScriptSource(c: PropChecker, field: string, source: unknown): void {
+  if (typeof source !== 'object' || source === null || Array.isArray(source)) {
+    c.check(field, { value: source, problem: 'is not a script', fix: SCRIPT_FIX });
+    return;
   }
-  if ('inline' in source) return checkInlineScript((source as { inline: unknown }).inline);
-  if ('path' in source) return checkScriptPath((source as { path: unknown }).path);
-  return { value: source, problem: 'has neither inline nor path', fix: 'give { inline: "…" } or { path: "/abs/path" }' };
+  const forms = SCRIPT_FORMS.filter((form) => form in source);
+  if (forms.length !== 1) {
+    const problem = forms.length === 0 ? 'has neither inline, path nor configMap' : `gives ${forms.join(' and ')} at once`;
+    c.check(field, { value: source, problem, fix: SCRIPT_FIX });
+    return;
+  }
+  const given = source as Record<string, unknown>;
+  if (forms[0] === 'inline') c.check(field, checkInlineScript(given.inline));
+  else if (forms[0] === 'path') c.check(field, checkScriptPath(given.path));
+  else {
+    c.check(`${field}.configMap`, checkDnsSubdomain(given.configMap));
+    c.check(`${field}.key`, checkConfigMapKey(given.key));
+  }
+}
+
+/**
+ * Two scripts may not land on one file of the scripts mount, unless they are the same key of
+ * the same ConfigMap. The ConfigMap key is the one to change: the inline file names are fixed.
+ */
+function checkScriptFiles(c: PropChecker, check: ScriptSource | undefined, notify: ScriptSource | undefined): void {
+  if (check === undefined || notify === undefined) return;
+  const file = mountedFileOf(check, CHECK_SCRIPT_FILE);
+  if (file === undefined || file !== mountedFileOf(notify, NOTIFY_SCRIPT_FILE)) return;
+  if ('configMap' in check && 'configMap' in notify && check.configMap === notify.configMap) return;
+  const [field, other, otherSource] = 'configMap' in notify ? ['notifyScript', 'checkScript', check] : ['checkScript', 'notifyScript', notify];
+  const from = 'inline' in otherSource ? `the inline ${other}` : `the ${other} from ConfigMap ${JSON.stringify((otherSource as { configMap: string }).configMap)}`;
+  c.check(`${field}.key`, { value: file, problem: `lands on ${SCRIPTS_MOUNT_PATH}/${file}, as ${from} does`, fix: 'give the two scripts different file names' });
 }
 
 function checkPreemption(preemption: unknown): Problem | undefined {
@@ -145,8 +182,9 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
   if (props.nodeSelector !== undefined) for (const key in nodeSelector) c.check('nodeSelector', checkLabel(key, nodeSelector[key]));
   const iptablesChain = props.iptablesChain ?? DEFAULTS.iptablesChain;
   if (props.iptablesChain !== undefined) c.check('iptablesChain', checkChainName(iptablesChain));
-  if (props.checkScript !== undefined) c.check('checkScript', checkScriptSource(props.checkScript));
-  if (props.notifyScript !== undefined) c.check('notifyScript', checkScriptSource(props.notifyScript));
+  if (props.checkScript !== undefined) checkScriptSource(c, 'checkScript', props.checkScript);
+  if (props.notifyScript !== undefined) checkScriptSource(c, 'notifyScript', props.notifyScript);
+  if (c.issues.length === 0) checkScriptFiles(c, props.checkScript, props.notifyScript);
   const preemption: Preemption = props.preemption ?? { delaySeconds: DEFAULTS.preemptDelaySeconds };
   if (props.preemption !== undefined) c.check('preemption', checkPreemption(preemption));
   const checkIntervalSeconds = props.checkIntervalSeconds ?? DEFAULTS.checkIntervalSeconds;
@@ -162,6 +200,7 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
   const strategy = props.strategy ?? DEFAULTS.strategy;
   if (props.strategy !== undefined) c.check('strategy', checkStrategy(strategy));
   const unicastPeers = props.unicastPeers ?? [];
+  if (c.issues.length > 0) return { issues: c.issues };
 
   const agent: Omit<AgentSettings, 'vrrpIdOffset'> = {
     configName: name,
@@ -179,7 +218,6 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
     advertIntervalSeconds,
     excludedVrrpIds: [],
   };
-  if (c.issues.length > 0) return { issues: c.issues };
 
   const problems = props.vrrpIdOffset === undefined ? crossCheck(agent) : [...crossCheck(agent), ...checkIdRange({ ...agent, vrrpIdOffset: props.vrrpIdOffset })];
   for (const p of problems) c.check(PROP_OF[p.key] ?? p.key, p);

@@ -13,14 +13,30 @@ export interface InlineScript {
   readonly inline: string;
 }
 
-/** A script already present in the pod's file system (for example from your own ConfigMap). */
+/**
+ * A script already present in the failover pod's file system, such as a program in the image.
+ * The agent refuses to start when it is missing or cannot be run by the script user `nobody`.
+ */
 export interface ScriptPath {
   /** Absolute path inside the failover pod. */
   readonly path: string;
 }
 
-/** A check or notify script: inline text, or a path inside the pod. */
-export type ScriptSource = InlineScript | ScriptPath;
+/**
+ * A script from a ConfigMap of your own in the instance's namespace, as the docs provide one
+ * (`oc create configmap mycustomcheck --from-file=mycheckscript.sh`): the key is mounted as
+ * `/etc/keepalive/<key>` with mode 0755, and that path is the script. The ConfigMap is yours:
+ * it is neither created nor deleted here, and the pods do not start until it exists.
+ */
+export interface ConfigMapScript {
+  /** Name of the ConfigMap, in the failover instance's namespace. */
+  readonly configMap: string;
+  /** The key holding the script; also its file name in `/etc/keepalive`. */
+  readonly key: string;
+}
+
+/** A check or notify script: inline text, a path inside the pod, or a key of your ConfigMap. */
+export type ScriptSource = InlineScript | ScriptPath | ConfigMapScript;
 
 /** Preempt after a delay: a recovered higher-priority node takes its VIPs back after this long. */
 export interface PreemptDelay {
@@ -105,14 +121,17 @@ export interface IpFailoverProps {
 
   /**
    * Script run every `checkIntervalSeconds`, `OPENSHIFT_HA_CHECK_SCRIPT`; exit 0 means healthy.
-   * It replaces the port check.
+   * It replaces the port check. `{ inline }` runs as `/etc/keepalive/check.sh`,
+   * `{ configMap, key }` as `/etc/keepalive/<key>`, `{ path }` as that path.
    * @default - a TCP connect to `monitorPort` on the node (none when the port is 0)
    */
   readonly checkScript?: ScriptSource;
 
   /**
    * Script called on every state change with `GROUP|INSTANCE`, the name and the new state
-   * (`MASTER`, `BACKUP`, `FAULT`), `OPENSHIFT_HA_NOTIFY_SCRIPT`.
+   * (`MASTER`, `BACKUP`, `FAULT`), `OPENSHIFT_HA_NOTIFY_SCRIPT`. `{ inline }` runs as
+   * `/etc/keepalive/notify.sh`, `{ configMap, key }` as `/etc/keepalive/<key>`, `{ path }` as
+   * that path.
    * @default - none
    */
   readonly notifyScript?: ScriptSource;

@@ -5,6 +5,7 @@ import { App, Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { IpFailover, configureFailoverPlanner } from '../../lib/cdk8s';
 import { DEFAULT_IMAGE } from '../../lib/core/defaults';
+import type { IpFailoverProps, ScriptSource } from '../../lib/core/props';
 import { validateAgainstSchema } from '../support/schema';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -105,23 +106,23 @@ describe("the docs' example Deployment", () => {
   // YAML 1.1, as kubectl reads it: `defaultMode: 0755` is octal (493).
   const documented = parse(readFileSync(join(__dirname, '../fixtures/docs-deployment.yaml'), 'utf8'), { version: '1.1' }) as Obj;
 
-  test('is reproduced fact for fact, with only the listed deviations', () => {
-    const chart = Testing.chart();
-    const failover = new IpFailover(chart, 'ipfailover-keepalived', {
-      virtualIps: '1.1.1.1-2',
-      vipGroups: 10,
-      networkInterface: 'ens3',
-      monitorPort: 30060,
-      vrrpIdOffset: 0,
-      replicas: 2,
-      iptablesChain: 'INPUT',
-      checkScript: { inline: '#!/bin/bash\nexit 0\n' },
-      preemption: { delaySeconds: 300 },
-      checkIntervalSeconds: 2,
-      imagePullSecrets: ['openshift-pull-secret'],
-    });
-    const ours = find(Testing.synth(chart) as Obj[], 'Deployment', 'ipfailover-keepalived');
+  /** The docs' instance as props, with the given check script. */
+  const docsProps = (checkScript: ScriptSource): IpFailoverProps => ({
+    virtualIps: '1.1.1.1-2',
+    vipGroups: 10,
+    networkInterface: 'ens3',
+    monitorPort: 30060,
+    vrrpIdOffset: 0,
+    replicas: 2,
+    iptablesChain: 'INPUT',
+    checkScript,
+    preemption: { delaySeconds: 300 },
+    checkIntervalSeconds: 2,
+    imagePullSecrets: ['openshift-pull-secret'],
+  });
 
+  /** The documented Deployment with the deviations every instance has. */
+  function expectedDeployment(): { expected: Obj; env: Obj[] } {
     const expected = structuredClone(documented);
     const labels = { ipfailover: 'ipfailover-keepalived' }; // the instance's own name, not "hello-openshift"
     expected.metadata.labels = labels;
@@ -134,11 +135,33 @@ describe("the docs' example Deployment", () => {
     const set = (name: string, value: string): void => void (env.find((e) => e.name === name)!.value = value);
     set('OPENSHIFT_HA_CONFIG_NAME', 'ipfailover-keepalived'); // the config name is the Deployment's
     set('OPENSHIFT_HA_VIP_GROUPS', '2'); // 10 groups of 2 VIPs is 2 groups: written as meant
-    set('OPENSHIFT_HA_CHECK_SCRIPT', '/etc/keepalive/check.sh'); // the inline script's file
     env.push({ name: 'IPFAILOVER_ADVERT_INTERVAL', value: '1' }); // ours; Red Hat's image ignores it
+    return { expected, env };
+  }
+
+  test('is reproduced fact for fact, with only the listed deviations', () => {
+    const chart = Testing.chart();
+    const failover = new IpFailover(chart, 'ipfailover-keepalived', docsProps({ inline: '#!/bin/bash\nexit 0\n' }));
+    const ours = find(Testing.synth(chart) as Obj[], 'Deployment', 'ipfailover-keepalived');
+    const { expected, env } = expectedDeployment();
+    env.find((e) => e.name === 'OPENSHIFT_HA_CHECK_SCRIPT')!.value = '/etc/keepalive/check.sh'; // the inline script's file
     expected.spec.template.spec.volumes[3].configMap.name = 'ipfailover-keepalived-scripts';
     expect(ours).toEqual(expected);
     expect(failover.vrrpIds).toEqual([1, 2]);
+  });
+
+  test("with the docs' own ConfigMap: the same path; the volume projects the one key", () => {
+    const chart = Testing.chart();
+    new IpFailover(chart, 'ipfailover-keepalived', docsProps({ configMap: 'keepalived-checkscript', key: 'mycheckscript.sh' }));
+    const ours = find(Testing.synth(chart) as Obj[], 'Deployment', 'ipfailover-keepalived');
+    const { expected } = expectedDeployment();
+    // OPENSHIFT_HA_CHECK_SCRIPT stays /etc/keepalive/mycheckscript.sh, as documented.
+    expected.spec.template.spec.volumes[3] = {
+      name: 'config-volume',
+      projected: { defaultMode: 0o755, sources: [{ configMap: { name: 'keepalived-checkscript', items: [{ key: 'mycheckscript.sh', path: 'mycheckscript.sh' }] } }] },
+    };
+    expect(ours).toEqual(expected);
+    expect(() => validateAgainstSchema(ours as never)).not.toThrow();
   });
 });
 
