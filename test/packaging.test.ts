@@ -19,7 +19,9 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 };
 
 const CDK8S_PEERS = ['cdk8s', 'constructs'];
-const PULUMI_PEERS = ['@pulumi/pulumi', '@pulumi/kubernetes', '@pulumi/openstack'];
+/** What every Pulumi user has; `@pulumi/openstack` is needed only to reserve VIPs on RHOSP. */
+const PULUMI_PEERS = ['@pulumi/pulumi', '@pulumi/kubernetes'];
+const OPENSTACK_PEER = '@pulumi/openstack';
 
 let work: string;
 let built: string;
@@ -72,7 +74,7 @@ function load(dir: string, entry: string): { ok: true; exports: string[] } | { o
 }
 
 test('the framework peers are optional peer dependencies, not dependencies', () => {
-  for (const peer of [...CDK8S_PEERS, ...PULUMI_PEERS]) {
+  for (const peer of [...CDK8S_PEERS, ...PULUMI_PEERS, OPENSTACK_PEER]) {
     expect(pkg.dependencies[peer]).toBeUndefined();
     expect(pkg.peerDependencies[peer]).toBeDefined();
     expect(pkg.peerDependenciesMeta[peer]?.optional).toBe(true);
@@ -94,12 +96,57 @@ test('cdk8s-plus is not a peer: the library imports none, so a project on any cd
   expect(Object.keys(pkg.peerDependencies).filter((name) => name.startsWith('cdk8s-plus'))).toEqual([]);
 });
 
-test('with only the Pulumi peers, ipfailover and ipfailover/pulumi load and ipfailover/cdk8s needs cdk8s', () => {
+test('with only the Pulumi peers (no @pulumi/openstack), ipfailover and ipfailover/pulumi load and ipfailover/cdk8s needs cdk8s', () => {
   const dir = project('pulumi-only', PULUMI_PEERS);
   expect(load(dir, 'ipfailover')).toMatchObject({ ok: true, exports: expect.arrayContaining(['Planner']) });
   expect(load(dir, 'ipfailover/pulumi')).toMatchObject({ ok: true, exports: expect.arrayContaining(['IpFailover', 'configureFailoverPlanner']) });
   expect(load(dir, 'ipfailover/cdk8s')).toEqual({ ok: false, error: expect.stringMatching(/^Cannot find module '(cdk8s|constructs)'/) });
 }, 60_000);
+
+/**
+ * A Pulumi program, under mocks, in a project without `@pulumi/openstack`: an instance with
+ * allowed address pairs only (the CLI-backed resource), then one that reserves its VIPs.
+ */
+const WITHOUT_OPENSTACK = `
+const pulumi = require('@pulumi/pulumi');
+(async () => {
+  const types = [];
+  await pulumi.runtime.setMocks({ newResource: (a) => { types.push(a.type); return { id: a.name + '-id', state: a.inputs }; }, call: (a) => { throw new Error('unexpected invoke ' + a.token); } }, 'p', 's', true);
+  const { IpFailover, Planner } = require('ipfailover/pulumi');
+  const planner = new Planner();
+  const pairs = new IpFailover('pairs', { virtualIps: '192.0.2.10', planner, openstack: { portIds: ['master-0'] } });
+  await new Promise((resolve) => pairs.allowedAddressPairs.urn.apply(resolve));
+  let error;
+  try {
+    new IpFailover('reserved', { virtualIps: '192.0.2.11', planner, openstack: { portIds: ['master-0'], reserveOn: { networkId: 'net-1', subnetId: 'subnet-1' } } });
+  } catch (e) {
+    error = { name: e.constructor.name, message: e.message };
+  }
+  console.log(JSON.stringify({ types: [...new Set(types)].sort(), error }));
+})().catch((e) => { console.log(JSON.stringify({ crashed: String(e && e.stack) })); });
+`;
+
+test('without @pulumi/openstack, allowed address pairs work and openstack.reserveOn fails naming the package to install', () => {
+  const dir = project('pulumi-no-openstack', PULUMI_PEERS);
+  writeFileSync(join(dir, 'program.js'), WITHOUT_OPENSTACK);
+  const out = execFileSync(process.execPath, ['program.js'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  const result = JSON.parse(out.trim().split('\n').pop() as string) as { crashed?: string; types: string[]; error?: { name: string; message: string } };
+  expect(result.crashed).toBeUndefined();
+  expect(result.types).toEqual(expect.arrayContaining(['ipfailover:index:IpFailover', 'kubernetes:apps/v1:Deployment', 'pulumi-nodejs:dynamic/ipfailover:AllowedAddressPairs']));
+  expect(result.types.filter((t) => t.startsWith('openstack:'))).toEqual([]);
+  expect(result.error).toEqual({
+    name: 'ResourceError',
+    message: "reserved: 'openstack.reserveOn' needs the package @pulumi/openstack (the reservation ports are its resources), which is not installed; run `npm install @pulumi/openstack`, or leave reserveOn out",
+  });
+}, 60_000);
+
+test('the Pulumi declarations never name @pulumi/openstack, so programs without it type-check', () => {
+  const declarations = readdirSync(join(built, 'pulumi')).filter((f) => f.endsWith('.d.ts'));
+  expect(declarations).toContain('ip-failover.d.ts');
+  // An import or import type of the package, in any form tsc emits (comments may mention it).
+  const naming = declarations.filter((f) => /(from\s+|import\(|require\()["']@pulumi\/openstack["']/.test(readFileSync(join(built, 'pulumi', f), 'utf8')));
+  expect(naming).toEqual([]);
+});
 
 test('with no framework at all, the core entry loads', () => {
   const dir = project('core-only', []);

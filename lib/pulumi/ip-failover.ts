@@ -1,5 +1,5 @@
 import * as k8s from '@pulumi/kubernetes';
-import * as openstack from '@pulumi/openstack';
+import type * as OpenStack from '@pulumi/openstack';
 import * as pulumi from '@pulumi/pulumi';
 import { toEnv } from '../core/env-contract';
 import { formatIssues } from '../core/issues';
@@ -34,7 +34,8 @@ export interface IpFailoverOpenStackArgs {
   readonly portIds: pulumi.Input<readonly pulumi.Input<string>[]>;
   /**
    * Reserve each VIP as a fixed IP of a stack-owned, unbound port on this network and subnet, as
-   * the installer does for the API and ingress VIPs.
+   * the installer does for the API and ingress VIPs. The ports are `@pulumi/openstack` resources,
+   * so this needs that package installed (the rest of `openstack` does not).
    * @default - no reservation: make sure the VIPs lie outside the subnet's allocation pools
    */
   readonly reserveOn?: VipReservationArgs;
@@ -120,8 +121,12 @@ export class IpFailover extends pulumi.ComponentResource {
   public readonly deployment: k8s.apps.v1.Deployment;
   /** The RHOSP allowed address pairs, when `openstack` is given. */
   public readonly allowedAddressPairs?: AllowedAddressPairs;
-  /** The ports reserving the VIPs, when `openstack.reserveOn` is given. */
-  public readonly vipPorts: readonly openstack.networking.Port[];
+  /**
+   * The ports reserving the VIPs, when `openstack.reserveOn` is given: `openstack.networking.Port`
+   * resources of `@pulumi/openstack`. Typed as plain custom resources so that programs without
+   * `@pulumi/openstack` installed still type-check against this class.
+   */
+  public readonly vipPorts: readonly pulumi.CustomResource[];
 
   constructor(name: string, args: IpFailoverArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super(IP_FAILOVER_TYPE, name, {}, opts);
@@ -181,7 +186,8 @@ export class IpFailover extends pulumi.ComponentResource {
     return emitted;
   }
 
-  private reserveVips(name: string, on: VipReservationArgs): openstack.networking.Port[] {
+  private reserveVips(name: string, on: VipReservationArgs): pulumi.CustomResource[] {
+    const openstack = loadOpenstack(name, this);
     return this.virtualIps.map(
       (vip) =>
         new openstack.networking.Port(
@@ -195,6 +201,26 @@ export class IpFailover extends pulumi.ComponentResource {
           },
           { parent: this },
         ),
+    );
+  }
+}
+
+/**
+ * `@pulumi/openstack`, loaded only when VIPs are reserved: it is an optional peer dependency,
+ * needed by no other feature (the allowed address pairs go through the `openstack` CLI), so a
+ * program that does not reserve VIPs runs without it installed.
+ */
+function loadOpenstack(name: string, component: pulumi.Resource): typeof OpenStack {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('@pulumi/openstack') as typeof OpenStack;
+  } catch (error) {
+    // Only the package itself missing; a broken install of it keeps its own error.
+    if (!(error instanceof Error && 'code' in error && error.code === 'MODULE_NOT_FOUND' && error.message.startsWith("Cannot find module '@pulumi/openstack'"))) throw error;
+    throw new pulumi.ResourceError(
+      `${name}: 'openstack.reserveOn' needs the package @pulumi/openstack (the reservation ports are its resources), which is not installed; run \`npm install @pulumi/openstack\`, or leave reserveOn out`,
+      component,
+      true,
     );
   }
 }
