@@ -11,8 +11,10 @@ export type { IpFailoverRemovalProps } from '../core/removal';
  * Removes an `IpFailover` from its nodes, as the docs' "Removing IP failover" procedure: put it
  * where the `IpFailover` stood, with the same props (and id or `name`) plus the `nodes` it ran
  * on. It synthesizes one Job per node running `ipfailover remove` (deletes the VRRP iptables
- * rule, releases the VIPs), and the service account those Jobs need. Once the Jobs have
- * completed, delete this construct's objects and the ConfigMaps in {@link configMapsToDelete}.
+ * rule, releases the VIPs) as root on the host network, privileged, and the service account
+ * those Jobs need. The Jobs run ipfailover's image even when the instance ran Red Hat's, which
+ * has no `remove` (see `removalImage`). Once the Jobs have completed, delete this construct's
+ * objects and the ConfigMaps in {@link configMapsToDelete}.
  */
 export class IpFailoverRemoval extends Construct {
   /** The removal Jobs, one per node, in the order given. */

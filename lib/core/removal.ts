@@ -1,14 +1,16 @@
 /**
  * Removing IP failover from nodes, as the docs' "Removing IP failover" does by hand: one Job per
  * node (selected by hostname) running the agent's `remove`, which deletes the VRRP iptables rule
- * and releases the VIPs. Unlike the documented Job, it runs on the host network, privileged and
- * with the instance's environment, so it really reaches the rule and the VIPs.
+ * and releases the VIPs. Unlike the documented Job, it runs on the host network, privileged, as
+ * root and with the instance's environment, so it really reaches the rule and the VIPs; and it
+ * runs ipfailover's image even when the instance ran Red Hat's, which has no `remove`.
  */
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
-import { checkDnsSubdomain } from './fields';
+import { DEFAULT_IMAGE } from './defaults';
+import { checkDnsSubdomain, checkImage } from './fields';
 import { toEnv } from './env-contract';
 import { fnv1a } from './hash';
-import { toIssues, type Issue } from './issues';
+import { toIssues, type Issue, type Problem } from './issues';
 import { CONTAINER_NAME, HOST_MOUNTS, HOST_VOLUMES, labelsOf, scriptsConfigMapName, type KubeObject } from './manifests';
 import { normalize, type FailoverSpec, type InstanceContext } from './normalize';
 import type { IpFailoverProps } from './props';
@@ -20,6 +22,15 @@ export interface IpFailoverRemovalProps extends IpFailoverProps {
    * runs on each.
    */
   readonly nodes: readonly string[];
+
+  /**
+   * Image of the removal Jobs; it must have the `ipfailover remove` command, which Red Hat's
+   * `ose-keepalived-ipfailover` image lacks.
+   * @default - the instance's `image` when it is ipfailover's own image; for Red Hat's image
+   * (a repository name containing `keepalived-ipfailover`), ipfailover's default image
+   * (`DEFAULT_IMAGE`)
+   */
+  readonly removalImage?: string;
 }
 
 /** What a removal consists of. */
@@ -43,7 +54,30 @@ export function removalJobName(name: string, node: string): string {
   return full.length <= 63 ? full : `${name.slice(0, 37)}-remove-${fnv1a(node).toString(16).padStart(8, '0')}`;
 }
 
-function job(spec: FailoverSpec, env: ReturnType<typeof toEnv>, node: string): KubeObject {
+/** An image reference without its tag and digest: `registry/path/name`. */
+function repositoryOf(image: string): string {
+  const name = image.split('@')[0]!;
+  const tag = name.lastIndexOf(':');
+  return tag > name.lastIndexOf('/') ? name.slice(0, tag) : name;
+}
+
+/** Whether an image is Red Hat's keepalived-ipfailover (such as `ose-keepalived-ipfailover-rhel9`). */
+export function isRedHatImage(image: string): boolean {
+  return repositoryOf(image).includes('keepalived-ipfailover');
+}
+
+/** The removal Jobs' image by default: the instance's own, unless that is Red Hat's. */
+export function defaultRemovalImage(instanceImage: string): string {
+  return isRedHatImage(instanceImage) ? DEFAULT_IMAGE : instanceImage;
+}
+
+function checkRemovalImage(image: unknown): Problem | undefined {
+  const bad = checkImage(image);
+  if (bad || !isRedHatImage(image as string)) return bad;
+  return { value: image, problem: "is Red Hat's keepalived-ipfailover image, which has no ipfailover remove command", fix: `use ipfailover's image (${DEFAULT_IMAGE}), or leave it out` };
+}
+
+function job(spec: FailoverSpec, image: string, env: ReturnType<typeof toEnv>, node: string): KubeObject {
   const labels = { ...labelsOf(spec), app: 'remove-ipfailover' };
   return {
     apiVersion: 'batch/v1',
@@ -61,10 +95,14 @@ function job(spec: FailoverSpec, env: ReturnType<typeof toEnv>, node: string): K
           containers: [
             {
               name: `${CONTAINER_NAME}-remove`,
-              image: spec.image,
+              image,
               command: [...REMOVE_COMMAND],
               imagePullPolicy: 'IfNotPresent',
-              securityContext: { privileged: true },
+              // Root, whatever the image's user: iproute2's `ip` drops every capability when a
+              // non-root user runs it (file capabilities on it do nothing), so as uid 65534 it
+              // could not release a VIP a crash left behind ("Operation not permitted"). A
+              // privileged one-shot Job on the host network gains nothing more by it.
+              securityContext: { privileged: true, runAsUser: 0 },
               volumeMounts: [...HOST_MOUNTS],
               env: env.map((v) => ({ ...v })),
             },
@@ -82,9 +120,11 @@ function job(spec: FailoverSpec, env: ReturnType<typeof toEnv>, node: string): K
  * `remove`, so no planner is involved: the removal may stand where the instance stood.
  */
 export function planRemoval(props: IpFailoverRemovalProps, context: InstanceContext): RemovalPlan {
-  const { nodes, ...failoverProps } = props;
+  const { nodes, removalImage, ...failoverProps } = props;
   const { spec, issues } = normalize(failoverProps, context);
   const found: Issue[] = [...issues];
+  const badImage = removalImage === undefined ? undefined : checkRemovalImage(removalImage);
+  if (badImage) found.push({ path: context.path, field: 'removalImage', ...badImage });
   if (!Array.isArray(nodes) || nodes.length === 0) {
     found.push({ path: context.path, field: 'nodes', value: nodes, problem: 'lists no node', fix: 'list the hostnames of the nodes the failover pods ran on' });
   } else {
@@ -98,7 +138,7 @@ export function planRemoval(props: IpFailoverRemovalProps, context: InstanceCont
   const inline = [spec.checkScript, spec.notifyScript].some((s) => s !== undefined && 'inline' in s);
   return {
     spec,
-    jobs: nodes.map((node) => job(spec, env, node)),
+    jobs: nodes.map((node) => job(spec, removalImage ?? defaultRemovalImage(spec.image), env, node)),
     configMapsToDelete: inline ? [scriptsConfigMapName(spec)] : [],
     issues: [],
   };

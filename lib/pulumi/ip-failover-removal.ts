@@ -22,7 +22,9 @@ export const IP_FAILOVER_REMOVAL_TYPE = 'ipfailover:index:IpFailoverRemoval';
  * Removes an `IpFailover` from its nodes, as the docs' "Removing IP failover" procedure: put it in
  * the program where the `IpFailover` stood, with the same args plus the `nodes` it ran on. It
  * creates one Job per node running `ipfailover remove` (deletes the VRRP iptables rule, releases
- * the VIPs) and the service account they need; `pulumi up` waits for the Jobs to complete.
+ * the VIPs) as root on the host network, privileged, and the service account they need; the Jobs
+ * run ipfailover's image even when the instance ran Red Hat's, which has no `remove` (see
+ * `removalImage`). `pulumi up` waits for the Jobs to complete.
  * `pulumi destroy` alone would delete the Deployment and leave the rule and the VIPs behind.
  *
  * Children: the account objects and each Job, named `<name>-<kind>-<metadata.name>`.
