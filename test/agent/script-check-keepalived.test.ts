@@ -6,12 +6,13 @@
  * `vrrp_script` per case, in a throwaway network namespace.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeScriptFs, resolveScriptUser, scriptProblem } from '../../lib/agent/script-check';
 import { fromEnv } from '../../lib/core/env-contract';
 import { renderKeepalivedConf } from '../../lib/core/keepalived-conf';
 import { sh, skipReason, waitFor } from '../e2e/cluster';
+import { makeScriptTree } from './script-files';
 
 const reason = skipReason();
 const suite = reason === undefined ? describe : describe.skip;
@@ -22,7 +23,7 @@ const NS = 'ipfsc-test';
 /** What keepalived made of a script, from its log. */
 type Outcome = 'succeeded' | 'disabled' | 'failing';
 
-/** Each case: the file(s) to make, the agent's verdict, and what keepalived does with it. */
+/** Each case: a file of {@link makeScriptTree}, the agent's verdict, and what keepalived does with it. */
 const CASES: ReadonlyArray<{ name: string; script: string; accepted: boolean; keepalived: Outcome }> = [
   { name: 'mode 0755', script: 'good.sh', accepted: true, keepalived: 'succeeded' },
   { name: 'ConfigMap layout (links to ..data)', script: 'cm/check.sh', accepted: true, keepalived: 'succeeded' },
@@ -37,32 +38,6 @@ const CASES: ReadonlyArray<{ name: string; script: string; accepted: boolean; ke
   { name: 'a directory', script: 'dir.sh', accepted: false, keepalived: 'succeeded' },
   { name: 'an interpreter the machine lacks (the body would exit 1)', script: 'interp.sh', accepted: false, keepalived: 'succeeded' },
 ];
-
-const OK = '#!/bin/sh\nexit 0\n';
-
-function makeScripts(dir: string): void {
-  mkdirSync(join(dir, 'dir.sh'));
-  mkdirSync(join(dir, 'private'));
-  mkdirSync(join(dir, 'cm', '..2026_01_01'), { recursive: true });
-  symlinkSync('..2026_01_01', join(dir, 'cm', '..data'));
-  symlinkSync('..data/check.sh', join(dir, 'cm', 'check.sh'));
-  symlinkSync('nowhere.sh', join(dir, 'dangling.sh'));
-  const files: Record<string, [string, number]> = {
-    'good.sh': [OK, 0o755],
-    'cm/..2026_01_01/check.sh': [OK, 0o755],
-    'open.sh': [OK, 0o777],
-    'plain.sh': [OK, 0o644],
-    'private/check.sh': [OK, 0o755],
-    'suid.sh': [OK, 0o4777],
-    'noread.sh': [OK, 0o711],
-    'interp.sh': ['#!/nonexistent/sh\nexit 1\n', 0o755],
-  };
-  for (const [file, [text, mode]] of Object.entries(files)) {
-    writeFileSync(join(dir, file), text);
-    chmodSync(join(dir, file), mode);
-  }
-  for (const [sub, mode] of Object.entries({ '.': 0o755, 'dir.sh': 0o755, cm: 0o777, 'cm/..2026_01_01': 0o755, private: 0o700 })) chmodSync(join(dir, sub), mode);
-}
 
 /** The `global_defs` block the agent renders. */
 function renderedGlobalDefs(): string {
@@ -99,9 +74,7 @@ suite(`the script check agrees with keepalived${reason ? ` (skipped: ${reason})`
   let log = '';
 
   beforeAll(async () => {
-    // Directly under /tmp, so that nobody can search every directory above the scripts.
-    dir = mkdtempSync('/tmp/ipfsc-');
-    makeScripts(dir);
+    dir = makeScriptTree();
     writeFileSync(join(dir, 'keepalived.conf'), config(dir));
     spawnSync('ip', ['netns', 'del', NS]);
     sh('ip', 'netns', 'add', NS);

@@ -1,12 +1,12 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeScriptFs, resolveScriptUser, scriptIssues, scriptProblem, type ScriptUser } from '../../lib/agent/script-check';
 import { formatIssue } from '../../lib/core/issues';
 import { FakeFs } from './fakes';
+import { makeScriptTree, OK_SCRIPT as OK } from './script-files';
 
 const NOBODY: ScriptUser = { name: 'nobody', uid: 65534, gid: 65534 };
 const ROOT: ScriptUser = { name: 'root', uid: 0, gid: 0 };
-const OK = '#!/bin/sh\nexit 0\n';
 
 /** The problem text, or 'runs' when keepalived would run the script. */
 function verdict(fs: FakeFs, path: string, user: ScriptUser = NOBODY): string {
@@ -150,23 +150,7 @@ describe('scriptProblem (real files)', () => {
   const user = resolveScriptUser('nobody', nodeScriptFs);
 
   beforeAll(() => {
-    // Directly under /tmp: the test run's own temporary directory is private to its user, and
-    // nobody must be able to search every directory above the scripts.
-    dir = mkdtempSync('/tmp/ipf-scripts-');
-    mkdirSync(join(dir, 'dir.sh'));
-    mkdirSync(join(dir, 'private'));
-    // The kubelet's ConfigMap layout: check.sh -> ..data/check.sh, ..data -> ..<timestamp>.
-    mkdirSync(join(dir, 'cm', '..2026_01_01'), { recursive: true });
-    symlinkSync('..2026_01_01', join(dir, 'cm', '..data'));
-    symlinkSync('..data/check.sh', join(dir, 'cm', 'check.sh'));
-    symlinkSync('nowhere.sh', join(dir, 'dangling.sh'));
-    const files = { 'good.sh': 0o755, 'plain.sh': 0o644, 'cm/..2026_01_01/check.sh': 0o755, 'private/check.sh': 0o755 };
-    for (const [file, mode] of Object.entries(files)) {
-      writeFileSync(join(dir, file), OK);
-      chmodSync(join(dir, file), mode);
-    }
-    // Modes set after creation, so the test's umask cannot change them.
-    for (const [sub, mode] of Object.entries({ '.': 0o755, 'dir.sh': 0o755, cm: 0o777, 'cm/..2026_01_01': 0o755, private: 0o700 })) chmodSync(join(dir, sub), mode);
+    dir = makeScriptTree();
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
