@@ -103,7 +103,7 @@ function permits(info: FileInfo, user: ScriptUser, want: number): boolean {
   return ((info.mode >> shift) & want) === want;
 }
 
-function describe(info: FileInfo): string {
+function modeAndOwner(info: FileInfo): string {
   return `mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')}, owner ${info.uid}:${info.gid}`;
 }
 
@@ -184,7 +184,8 @@ function unsafeComponent(path: string, fs: ScriptFs): Problem | undefined {
     const checked = (info.isDirectory() && (info.mode & 0o1000) === 0) || info.isFile();
     const writable = checked && ((info.gid !== 0 && (info.mode & 0o020) !== 0) || (info.mode & 0o002) !== 0);
     if (info.uid !== 0 || writable) {
-      return problem(path, `is unsafe to keepalived, which runs it with root privileges: ${component} (${describe(info)}) is not owned by root or is writable by others`, `make ${component} owned by root and writable by root only, or drop the set-uid bit`);
+      const why = info.uid !== 0 ? 'is not owned by root' : 'is writable by others';
+      return problem(path, `is unsafe to keepalived, which runs it with root privileges: ${component} (${modeAndOwner(info)}) ${why}`, `make ${component} owned by root and writable by root only, or drop the script's set-uid bit`);
     }
   }
   return undefined;
@@ -211,7 +212,7 @@ function accessProblem(path: string, real: string, user: ScriptUser, fs: ScriptF
   for (const dir of new Set([...ancestors(path), ...ancestors(real)])) {
     const dirInfo = fs.stat(dir);
     if (!permits(dirInfo, user, EXECUTE)) {
-      return problem(path, `cannot be reached by ${who(user)}: directory ${dir} (${describe(dirInfo)}) is not searchable by that user`, `make ${dir} searchable by ${user.name} (chmod o+x), or mount the script elsewhere`);
+      return problem(path, `cannot be reached by ${who(user)}: directory ${dir} (${modeAndOwner(dirInfo)}) is not searchable by that user`, `make ${dir} searchable by ${user.name} (chmod o+x), or mount the script elsewhere`);
     }
   }
   const info = fs.stat(real);
@@ -220,7 +221,7 @@ function accessProblem(path: string, real: string, user: ScriptUser, fs: ScriptF
   }
   // keepalived only needs x; the shell that runs a script also needs r, or every run fails.
   if (!permits(info, user, READ | EXECUTE)) {
-    return problem(path, `is not readable and executable by ${who(user)} (${describe(info)})`, 'make it mode 0755 (in a ConfigMap volume: defaultMode: 0755)');
+    return problem(path, `is not readable and executable by ${who(user)} (${modeAndOwner(info)})`, 'make it mode 0755 (in a ConfigMap volume: defaultMode: 0755)');
   }
   if (!runsPrivileged(info, user)) return undefined;
   return unsafeComponent(path, fs) ?? (real !== path ? unsafeComponent(real, fs) : undefined);

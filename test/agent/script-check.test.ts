@@ -34,6 +34,15 @@ describe('scriptProblem (fake file system)', () => {
     expect(verdict(fs, '/etc/keepalive/check.sh/x')).toMatch(/^goes through a file as if it were a directory;/);
   });
 
+  test('what the agent itself cannot look up: a directory it may not search (it runs as nobody in our image), a loop of links', () => {
+    const fs = new FakeFs({ '/etc/keepalive': { kind: 'dir', mode: 0o755 }, '/etc/keepalive/a.sh': { kind: 'link', target: 'b.sh' }, '/etc/keepalive/b.sh': { kind: 'link', target: 'a.sh' } });
+    expect(verdict(fs, '/etc/keepalive/a.sh')).toBe('is a loop of symbolic links; point the variable at the script file itself');
+    fs.realpath = (path: string): string => {
+      throw Object.assign(new Error(`EACCES: ${path}`), { code: 'EACCES' });
+    };
+    expect(verdict(fs, '/etc/keepalive/check.sh')).toBe('cannot be reached: a directory on the way is not searchable; make every directory above it searchable by nobody (chmod o+x)');
+  });
+
   test('a ConfigMap mounted with mode 0644 is refused, naming the user, the mode and the fix', () => {
     const fs = new FakeFs().configMapVolume('/etc/keepalive', { 'check.sh': OK }, 0o644);
     expect(verdict(fs, '/etc/keepalive/check.sh')).toBe('is not readable and executable by nobody (uid 65534, gid 65534) (mode 0644, owner 0:0); make it mode 0755 (in a ConfigMap volume: defaultMode: 0755)');
@@ -86,12 +95,15 @@ describe('scriptProblem (fake file system)', () => {
       '/opt/safe-suid.sh': { kind: 'file', mode: 0o4755, text: OK },
       '/shared': { kind: 'dir', mode: 0o777 },
       '/shared/suid.sh': { kind: 'file', mode: 0o4755, text: OK },
+      '/home': { kind: 'dir', mode: 0o755, uid: 1000 },
+      '/home/suid.sh': { kind: 'file', mode: 0o4755, text: OK },
       '/sticky': { kind: 'dir', mode: 0o1777 },
       '/sticky/suid.sh': { kind: 'file', mode: 0o4755, text: OK },
     });
     expect(verdict(fs, '/opt/suid.sh')).toMatch(/^is unsafe to keepalived, which runs it with root privileges: \/opt\/suid\.sh \(mode 4777, owner 0:0\)/);
     expect(verdict(fs, '/opt/safe-suid.sh')).toBe('runs');
-    expect(verdict(fs, '/shared/suid.sh')).toMatch(/: \/shared \(mode 0777, owner 0:0\) is not owned by root or is writable by others; make \/shared owned by root/);
+    expect(verdict(fs, '/shared/suid.sh')).toMatch(/: \/shared \(mode 0777, owner 0:0\) is writable by others; make \/shared owned by root/);
+    expect(verdict(fs, '/home/suid.sh')).toMatch(/: \/home \(mode 0755, owner 1000:0\) is not owned by root;/);
     // A sticky directory is exempt, as in keepalived.
     expect(verdict(fs, '/sticky/suid.sh')).toBe('runs');
   });
