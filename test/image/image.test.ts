@@ -93,14 +93,21 @@ suite(`the agent image, built from the Dockerfile and run as pods run it${reason
       monitorPort: PORT,
       checkIntervalSeconds: 1,
       advertIntervalSeconds: 0.1,
-      // The README's check script, in the form users write it.
-      checkScript: { inline: `#!/bin/sh\nexec nc -z 127.0.0.1 ${PORT}\n` },
+      // The check from the user's own ConfigMap, as the docs provide it (`oc create configmap
+      // mycustomcheck --from-file=mycheckscript.sh`), beside an inline notify script: one
+      // projected volume holds both.
+      checkScript: { configMap: 'mycustomcheck', key: 'mycheckscript.sh' },
+      notifyScript: { inline: '#!/bin/sh\necho "$2 $3" >> /tmp/notify.log\n' },
       image: built.name,
     };
     const objects = synth((chart) => new IpFailover(chart, 'ipf-image', props));
     const deployment = objects.find((o) => o.kind === 'Deployment')!;
     const podSpec = deployment.spec.template.spec as Obj;
-    const configMaps = configMapsOf(objects);
+    const configMaps = {
+      ...configMapsOf(objects),
+      mycustomcheck: { data: { 'mycheckscript.sh': `#!/bin/bash\n# the docs' form: exit 0 for OK, 1 for fail\nnc -z 127.0.0.1 ${PORT} || exit 1\nexit 0\n` } },
+    };
+    expect(podSpec.volumes.find((v: Obj) => v.name === 'config-volume').projected.sources.map((s: Obj) => s.configMap.name)).toEqual(['ipf-image-scripts', 'mycustomcheck']);
     const name = deployment.metadata.name as string;
     expect(podSpec.containers[0].image).toBe(built.name);
 
@@ -137,6 +144,9 @@ suite(`the agent image, built from the Dockerfile and run as pods run it${reason
       for (const { status } of keepalived) expect(BigInt(`0x${status.CapPrm}`) & ~KEEPALIVED_CAPS).toBe(0n);
     }
     expect(running.flatMap((p) => p.lines).filter((l) => /Couldn't|WARNING|Unsafe|not permitted|denied|Disabling track script/i.test(l))).toEqual([]);
+    // The notify script ran, as nobody, on every state change: the holder of a VIP logged MASTER.
+    const holder = cluster.owners([VIPS[0]!]).get(VIPS[0]!)![0]!;
+    expect(running[holder]!.exec(['cat', '/tmp/notify.log']).stdout).toMatch(/_VIP_\d MASTER/);
 
     // A failing check moves the VIP, and no moment has two holders.
     const holderOf = (vip: string): number => cluster.owners([vip]).get(vip)![0]!;
@@ -190,13 +200,14 @@ suite(`the agent image, built from the Dockerfile and run as pods run it${reason
     expect(cluster.addresses(0)).not.toContain('192.0.2.110');
   }, 60_000);
 
-  /** Every inline script of the README, the docs and the examples: where it came from, and its text. */
+  /** Every inline script in the code blocks of the README and the docs, and in the examples: where it came from, and its text. */
   function inlineScripts(): Array<[string, string]> {
     const found: Array<[string, string]> = [];
     const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((f) => join('docs', f))];
     for (const file of docs) {
-      const text = readFileSync(join(ROOT, file), 'utf8');
-      for (const m of text.matchAll(/inline: '((?:[^'\\]|\\.)*)'/g)) found.push([file, JSON.parse(`"${m[1]!.replace(/\\'/g, "'").replace(/"/g, '\\"')}"`) as string]);
+      // Code blocks only: prose may show a script's shape with a placeholder (`'#!/bin/sh\n…'`).
+      const code = readFileSync(join(ROOT, file), 'utf8').split(/^```.*$/m).filter((_, i) => i % 2 === 1).join('\n');
+      for (const m of code.matchAll(/inline: '((?:[^'\\]|\\.)*)'/g)) found.push([file, JSON.parse(`"${m[1]!.replace(/\\'/g, "'").replace(/"/g, '\\"')}"`) as string]);
     }
     const example = buildApp(Testing.app());
     for (const chart of example.charts) {
