@@ -162,3 +162,52 @@ export function checkOpenStackPortId(value: unknown): Check {
   if (typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$/.test(value)) return undefined;
   return problem(value, 'is not an OpenStack port ID', 'use the port UUID from `openstack port list`');
 }
+
+/**
+ * A plain object: not `null`, not a list, not a string or number. Props come from JavaScript
+ * callers and `tsx` too, which skip the type checker, so every object-typed prop is checked by
+ * shape before it is read.
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A list of strings (the items are checked apart). A string is refused as a whole, never read
+ * character by character: `"a,b"` gets one problem whose fix is the list `["a", "b"]`.
+ */
+export function checkStringList(value: unknown, example: readonly string[]): Check {
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return undefined;
+  if (typeof value === 'string') {
+    const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+    return problem(value, 'is a string, not a list', `give a list: ${JSON.stringify(items.length > 0 ? items : example)}`);
+  }
+  return problem(value, 'is not a list of strings', `give a list such as ${JSON.stringify(example)}`);
+}
+
+/**
+ * Labels (a node selector, a pod selector): a plain object of label keys to string values. A
+ * string, number or list is refused: `'worker'` must never become `{ "0": "w", … }`, nor `[]`
+ * an empty selector that lets privileged pods land on any node.
+ */
+export function checkLabels(value: unknown, example: Readonly<Record<string, string>>): Problem[] {
+  if (!isPlainObject(value)) return [problem(value, 'is not a map of labels', `give labels such as ${JSON.stringify(example)}`)];
+  return Object.entries(value).flatMap(([key, label]) => checkLabel(key, label) ?? []);
+}
+
+/** Longest data a ConfigMap may hold, all keys together (the API server's limit, 1 MiB). */
+export const MAX_CONFIGMAP_BYTES = 1024 * 1024;
+
+/** The bytes a ConfigMap's data takes, as the API server counts them (UTF-8). */
+export function configMapBytes(data: Readonly<Record<string, string>>): number {
+  const encoder = new TextEncoder();
+  return Object.entries(data).reduce((sum, [key, value]) => sum + encoder.encode(key).length + encoder.encode(value).length, 0);
+}
+
+/** An IANA service name, as Kubernetes requires of port names: 1..15 of `a-z0-9-`, a letter, no `--`, no `-` at either end. */
+export function checkPortName(value: unknown): Check {
+  if (typeof value === 'string' && /^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/.test(value) && /[a-z]/.test(value) && !value.includes('--')) return undefined;
+  return problem(value, 'is not a port name', 'use up to 15 lower-case letters, digits and single "-" inside, with at least one letter, such as https');
+}

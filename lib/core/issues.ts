@@ -37,10 +37,12 @@ const MAX_VALUE_CHARS = 80;
  */
 export function formatValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
   if (value === undefined) return '(unset)';
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    // A bigint inside a list or object is written as JavaScript writes it, not refused.
+    text = JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? `${inner}n` : inner)) ?? String(value);
   } catch {
     text = String(value);
   }

@@ -92,7 +92,8 @@ function sccRoleBinding(spec: FailoverSpec, scc: string): KubeObject {
   } satisfies IRoleBinding;
 }
 
-function inlineScripts(spec: FailoverSpec): Record<string, string> {
+/** The data of an instance's scripts ConfigMap: its inline scripts by file name (normalize checks their size). */
+export function inlineScriptData(spec: Pick<FailoverSpec, 'checkScript' | 'notifyScript'>): Record<string, string> {
   const data: Record<string, string> = {};
   if (spec.checkScript && 'inline' in spec.checkScript) data[CHECK_SCRIPT_FILE] = spec.checkScript.inline;
   if (spec.notifyScript && 'inline' in spec.notifyScript) data[NOTIFY_SCRIPT_FILE] = spec.notifyScript.inline;
@@ -195,7 +196,7 @@ export function serviceAccountObjects(spec: FailoverSpec): KubeObject[] {
 export function failoverObjects(plan: InstancePlan): KubeObject[] {
   const { spec } = plan;
   const objects: KubeObject[] = plan.ownsServiceAccount ? serviceAccountObjects(spec) : [];
-  const inline = inlineScripts(spec);
+  const inline = inlineScriptData(spec);
   const withInline = Object.keys(inline).length > 0;
   if (withInline) objects.push(scriptsConfigMap(spec, inline));
   objects.push(deployment(plan, scriptsVolume(spec, withInline)));

@@ -14,17 +14,22 @@ import {
   checkGroupCount,
   checkInlineScript,
   checkInterfaceName,
-  checkLabel,
+  checkLabels,
   checkPort,
   checkPreemptDelay,
   checkReplicas,
   checkScriptPath,
+  checkStringList,
   checkVrrpIdOffset,
+  configMapBytes,
+  isPlainObject,
+  MAX_CONFIGMAP_BYTES,
 } from './fields';
 import type { Issue, Problem } from './issues';
 import type { DeploymentStrategy, IpFailoverProps, Preemption, ScriptSource } from './props';
 import { checkIdRange, crossCheck, type AgentSettings, type SettingKey } from './settings';
-import { parseVirtualIps } from './vip-range';
+import { inlineScriptData, SCC_NAMES, sccRoleBindingName } from './manifests';
+import { parseVirtualIps, type VipListParse } from './vip-range';
 
 /** One instance's resolved settings, before the planner gives it VRRP IDs. */
 export interface FailoverSpec {
@@ -54,10 +59,12 @@ export interface InstanceContext {
   readonly defaultNamespace?: string;
 }
 
-/** What normalizing gives: a spec when the props are valid, and every issue. */
+/** What normalizing gives: a spec when the props are valid, every issue, and what the planner can check. */
 export interface Normalized {
   readonly spec?: FailoverSpec;
   readonly issues: readonly Issue[];
+  /** What the stack-wide checks need, from the valid props only. */
+  readonly stack: StackFacts;
 }
 
 /** A construct id as a Kubernetes name: `GeoCache` → `geocache`, `geo_cache` → `geo-cache`. */
@@ -87,8 +94,10 @@ const SCRIPT_FIX = 'give { inline: "#!/bin/sh\\n…" }, { path: "/abs/path" } or
 
 /** Checks a script source by its shape (JavaScript callers skip the types): exactly one form, each field valid. */
 function checkScriptSource(c: PropChecker, field: string, source: unknown): void {
-  if (typeof source !== 'object' || source === null || Array.isArray(source)) {
-    c.check(field, { value: source, problem: 'is not a script', fix: SCRIPT_FIX });
+  if (!isPlainObject(source)) {
+    // A bare path is the likely mistake: say how to write it.
+    const fix = typeof source === 'string' && source.startsWith('/') ? `give { path: ${JSON.stringify(source)} }` : SCRIPT_FIX;
+    c.check(field, { value: source, problem: 'is not a script', fix });
     return;
   }
   const forms = SCRIPT_FORMS.filter((form) => form in source);
@@ -122,7 +131,7 @@ function checkScriptFiles(c: PropChecker, check: ScriptSource | undefined, notif
 
 function checkPreemption(preemption: unknown): Problem | undefined {
   if (preemption === 'nopreempt') return undefined;
-  if (typeof preemption === 'object' && preemption !== null && 'delaySeconds' in preemption) {
+  if (isPlainObject(preemption) && 'delaySeconds' in preemption) {
     return checkPreemptDelay((preemption as { delaySeconds: unknown }).delaySeconds);
   }
   return { value: preemption, problem: 'is not a preemption strategy', fix: "use 'nopreempt' or { delaySeconds: 300 }" };
@@ -137,7 +146,7 @@ function checkStrategy(strategy: unknown): Problem | undefined {
 const PROP_OF: Partial<Record<SettingKey, keyof IpFailoverProps>> = { configName: 'name' };
 
 /** Collects problems per prop. */
-class PropChecker {
+export class PropChecker {
   readonly issues: Issue[] = [];
   constructor(private readonly path: string) {}
 
@@ -148,59 +157,102 @@ class PropChecker {
   checkAll(field: string, problems: ReadonlyArray<Problem | undefined>): void {
     for (const problem of problems) this.check(field, problem);
   }
+
+  /**
+   * A given prop when `check` accepts it, else `undefined` (and the problem is recorded), so a
+   * wrong-typed value is never read: one message per bad prop, never a TypeError.
+   */
+  valid<T>(field: string, given: unknown, check: (value: unknown) => Problem | undefined): T | undefined {
+    if (given === undefined) return undefined;
+    const problem = check(given);
+    this.check(field, problem);
+    return problem ? undefined : (given as T);
+  }
+}
+
+/** Props that are not an object at all (a JavaScript caller passing nothing, or a string). */
+export function checkPropsObject(path: string, props: unknown, example: string): Issue[] {
+  return isPlainObject(props) ? [] : [{ path, field: 'props', value: props, problem: 'is not an object of props', fix: `give an object such as ${example}` }];
+}
+
+/** The props example a message gives when the props are not an object. */
+const PROPS_EXAMPLE = '{ virtualIps: "192.0.2.10" }';
+
+/** Checks `virtualIps` by shape, then parses it: the VIPs of the good items, and every problem. */
+export function parseVirtualIpsProp(value: unknown): VipListParse {
+  if (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))) return parseVirtualIps(value as string | string[]);
+  return { vips: [], problems: [{ value, problem: 'is not a string or list of strings', fix: 'give "192.0.2.10-12" or ["192.0.2.10"]' }] };
+}
+
+/** The longest service account name: its SCC role bindings `<name>-scc-hostnetwork` must stay within 253 characters. */
+const MAX_SERVICE_ACCOUNT_NAME = 253 - Math.max(...SCC_NAMES.map((scc) => sccRoleBindingName('', scc).length));
+
+function checkServiceAccountName(value: unknown): Problem | undefined {
+  const bad = checkDnsSubdomain(value);
+  if (bad || (value as string).length <= MAX_SERVICE_ACCOUNT_NAME) return bad;
+  return { value, problem: `is longer than ${MAX_SERVICE_ACCOUNT_NAME} characters, which its SCC role binding ${sccRoleBindingName('…', 'hostnetwork')} needs to stay a valid name`, fix: `use at most ${MAX_SERVICE_ACCOUNT_NAME} characters` };
+}
+
+/** What the planner can still check of an instance whose props are not all valid. */
+export interface StackFacts {
+  /** Deployment name and namespace, when both are valid. */
+  readonly name?: string;
+  readonly namespace?: string;
+  /** The VIPs of the valid items. */
+  readonly virtualIps: readonly string[];
+  /** VRRP groups, when the VIPs and `vipGroups` are all valid. */
+  readonly vipGroups?: number;
+  /** The requested offset, when valid. */
+  readonly requestedVrrpIdOffset?: number;
 }
 
 /**
  * Applies defaults and validates the props of one `IpFailover`. Cross-instance rules (VRRP ID
- * overlap, shared VIPs, the cluster's group limit) are the planner's.
+ * overlap, shared VIPs, the cluster's group limit) are the planner's; what it needs of them is
+ * in `stack`, even when other props are bad, so every problem is reported in one run.
  */
 export function normalize(props: IpFailoverProps, context: InstanceContext): Normalized {
+  const notObject = checkPropsObject(context.path, props, PROPS_EXAMPLE);
+  if (notObject.length > 0) return { issues: notObject, stack: { virtualIps: [] } };
   const c = new PropChecker(context.path);
-  const name = props.name ?? nameFromId(context.id);
-  c.check('name', checkDnsLabel(name));
+  const name = props.name === undefined ? nameFromId(context.id) : props.name;
+  const nameOk = c.valid<string>('name', name, checkDnsLabel) !== undefined;
   const namespace = props.namespace ?? context.defaultNamespace ?? DEFAULTS.namespace;
-  c.check('namespace', checkDnsLabel(namespace));
+  const namespaceOk = c.valid<string>('namespace', namespace, checkDnsLabel) !== undefined;
 
-  const vipInput = props.virtualIps;
-  const validVipInput = typeof vipInput === 'string' || (Array.isArray(vipInput) && vipInput.every((v) => typeof v === 'string'));
-  const parsed = validVipInput ? parseVirtualIps(vipInput) : { vips: [], problems: [{ value: vipInput, problem: 'is not a string or list of strings', fix: 'give "192.0.2.10-12" or ["192.0.2.10"]' }] };
+  const parsed = parseVirtualIpsProp(props.virtualIps);
   c.checkAll('virtualIps', parsed.problems);
-
-  const groupsWanted = props.vipGroups ?? parsed.vips.length;
-  c.check('vipGroups', props.vipGroups === undefined ? undefined : checkGroupCount(props.vipGroups));
-  const vipGroups = Math.min(groupsWanted, parsed.vips.length);
+  const vipGroupsGiven = c.valid<number>('vipGroups', props.vipGroups, (v) => checkGroupCount(v));
+  const vipGroups = Math.min(vipGroupsGiven ?? parsed.vips.length, parsed.vips.length);
+  const groupsKnown = parsed.problems.length === 0 && (props.vipGroups === undefined || vipGroupsGiven !== undefined);
+  const requestedVrrpIdOffset = c.valid<number>('vrrpIdOffset', props.vrrpIdOffset, checkVrrpIdOffset);
+  const stack: StackFacts = {
+    ...(nameOk && namespaceOk && { name, namespace }),
+    virtualIps: parsed.vips,
+    ...(groupsKnown && { vipGroups }),
+    ...(requestedVrrpIdOffset !== undefined && { requestedVrrpIdOffset }),
+  };
 
   // Only given props are checked: every default passes its check (a test holds them to it).
-  const networkInterface = props.networkInterface ?? DEFAULTS.networkInterface;
-  if (props.networkInterface !== undefined) c.check('networkInterface', checkInterfaceName(networkInterface));
-  const monitorPort = props.monitorPort ?? DEFAULTS.monitorPort;
-  if (props.monitorPort !== undefined) c.check('monitorPort', checkPort(monitorPort));
-  if (props.vrrpIdOffset !== undefined) c.check('vrrpIdOffset', checkVrrpIdOffset(props.vrrpIdOffset));
-  const replicas = props.replicas ?? DEFAULTS.replicas;
-  if (props.replicas !== undefined) c.check('replicas', checkReplicas(replicas));
+  const networkInterface = c.valid<string>('networkInterface', props.networkInterface, checkInterfaceName) ?? DEFAULTS.networkInterface;
+  const monitorPort = c.valid<number>('monitorPort', props.monitorPort, checkPort) ?? DEFAULTS.monitorPort;
+  const replicas = c.valid<number>('replicas', props.replicas, checkReplicas) ?? DEFAULTS.replicas;
+  if (props.nodeSelector !== undefined) c.checkAll('nodeSelector', checkLabels(props.nodeSelector, DEFAULTS.nodeSelector));
   const nodeSelector = props.nodeSelector ?? DEFAULTS.nodeSelector;
-  if (props.nodeSelector !== undefined) for (const key in nodeSelector) c.check('nodeSelector', checkLabel(key, nodeSelector[key]));
-  const iptablesChain = props.iptablesChain ?? DEFAULTS.iptablesChain;
-  if (props.iptablesChain !== undefined) c.check('iptablesChain', checkChainName(iptablesChain));
+  const unicastPeers = c.valid<readonly string[]>('unicastPeers', props.unicastPeers, (v) => checkStringList(v, ['192.0.2.1', '192.0.2.2'])) ?? [];
+  const iptablesChain = c.valid<string>('iptablesChain', props.iptablesChain, checkChainName) ?? DEFAULTS.iptablesChain;
   if (props.checkScript !== undefined) checkScriptSource(c, 'checkScript', props.checkScript);
   if (props.notifyScript !== undefined) checkScriptSource(c, 'notifyScript', props.notifyScript);
   if (c.issues.length === 0) checkScriptFiles(c, props.checkScript, props.notifyScript);
-  const preemption: Preemption = props.preemption ?? { delaySeconds: DEFAULTS.preemptDelaySeconds };
-  if (props.preemption !== undefined) c.check('preemption', checkPreemption(preemption));
-  const checkIntervalSeconds = props.checkIntervalSeconds ?? DEFAULTS.checkIntervalSeconds;
-  if (props.checkIntervalSeconds !== undefined) c.check('checkIntervalSeconds', checkCheckInterval(checkIntervalSeconds));
-  const advertIntervalSeconds = props.advertIntervalSeconds ?? DEFAULTS.advertIntervalSeconds;
-  if (props.advertIntervalSeconds !== undefined) c.check('advertIntervalSeconds', checkAdvertInterval(advertIntervalSeconds));
-  const image = props.image ?? DEFAULTS.image;
-  if (props.image !== undefined) c.check('image', checkImage(image));
-  const imagePullSecrets = props.imagePullSecrets ?? [];
+  const preemption = c.valid<Preemption>('preemption', props.preemption, checkPreemption) ?? { delaySeconds: DEFAULTS.preemptDelaySeconds };
+  const checkIntervalSeconds = c.valid<number>('checkIntervalSeconds', props.checkIntervalSeconds, checkCheckInterval) ?? DEFAULTS.checkIntervalSeconds;
+  const advertIntervalSeconds = c.valid<number>('advertIntervalSeconds', props.advertIntervalSeconds, checkAdvertInterval) ?? DEFAULTS.advertIntervalSeconds;
+  const image = c.valid<string>('image', props.image, checkImage) ?? DEFAULTS.image;
+  const imagePullSecrets = c.valid<readonly string[]>('imagePullSecrets', props.imagePullSecrets, (v) => checkStringList(v, ['regcred'])) ?? [];
   c.checkAll('imagePullSecrets', imagePullSecrets.map(checkDnsSubdomain));
-  const serviceAccountName = props.serviceAccountName ?? DEFAULTS.serviceAccountName;
-  if (props.serviceAccountName !== undefined) c.check('serviceAccountName', checkDnsSubdomain(serviceAccountName));
-  const strategy = props.strategy ?? DEFAULTS.strategy;
-  if (props.strategy !== undefined) c.check('strategy', checkStrategy(strategy));
-  const unicastPeers = props.unicastPeers ?? [];
-  if (c.issues.length > 0) return { issues: c.issues };
+  const serviceAccountName = c.valid<string>('serviceAccountName', props.serviceAccountName, checkServiceAccountName) ?? DEFAULTS.serviceAccountName;
+  const strategy = c.valid<DeploymentStrategy>('strategy', props.strategy, checkStrategy) ?? DEFAULTS.strategy;
+  if (c.issues.length > 0) return { issues: c.issues, stack };
 
   const agent: Omit<AgentSettings, 'vrrpIdOffset'> = {
     configName: name,
@@ -219,10 +271,8 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
     excludedVrrpIds: [],
   };
 
-  const problems = props.vrrpIdOffset === undefined ? crossCheck(agent) : [...crossCheck(agent), ...checkIdRange({ ...agent, vrrpIdOffset: props.vrrpIdOffset })];
+  const problems = requestedVrrpIdOffset === undefined ? crossCheck(agent) : [...crossCheck(agent), ...checkIdRange({ ...agent, vrrpIdOffset: requestedVrrpIdOffset })];
   for (const p of problems) c.check(PROP_OF[p.key] ?? p.key, p);
-  if (c.issues.length > 0) return { issues: c.issues };
-
   const spec: FailoverSpec = {
     name,
     namespace,
@@ -233,8 +283,14 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
     nodeSelector,
     ...(props.checkScript && { checkScript: props.checkScript }),
     ...(props.notifyScript && { notifyScript: props.notifyScript }),
-    ...(props.vrrpIdOffset !== undefined && { requestedVrrpIdOffset: props.vrrpIdOffset }),
+    ...(requestedVrrpIdOffset !== undefined && { requestedVrrpIdOffset }),
     agent,
   };
-  return { spec, issues: [] };
+  const inline = inlineScriptData(spec);
+  if (configMapBytes(inline) > MAX_CONFIGMAP_BYTES) {
+    const field = 'inline' in (props.checkScript ?? {}) ? 'checkScript' : 'notifyScript';
+    c.check(field, { value: configMapBytes(inline), problem: `bytes of inline scripts are more than a ConfigMap holds (${MAX_CONFIGMAP_BYTES} bytes)`, fix: 'put the script in the image and give { path }, or in your own ConfigMap and give { configMap, key }' });
+  }
+  if (c.issues.length > 0) return { issues: c.issues, stack };
+  return { spec, issues: [], stack };
 }

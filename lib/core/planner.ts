@@ -8,7 +8,7 @@
  */
 import { MAX_CLUSTER_GROUPS, VRRP_ID_MAX, VRRP_ID_MIN } from './defaults';
 import type { Issue } from './issues';
-import { normalize, type FailoverSpec, type InstanceContext } from './normalize';
+import { normalize, type FailoverSpec, type InstanceContext, type StackFacts } from './normalize';
 import type { IpFailoverProps } from './props';
 import { groupsOf, vrrpIdsOf, type AgentSettings } from './settings';
 import { formatVirtualIps, parseVirtualIps } from './vip-range';
@@ -64,10 +64,59 @@ function describeRange(ids: readonly number[]): string {
   return first === last ? `ID ${first}` : `IDs ${first}..${last}`;
 }
 
+/** Lowest offset whose `groups` IDs are all outside `taken`, if any. */
+function firstFit(taken: { has(id: number): boolean }, groups: number): number | undefined {
+  for (let offset = VRRP_ID_MIN - 1; offset + groups <= VRRP_ID_MAX; offset++) {
+    let free = true;
+    for (let id = offset + 1; id <= offset + groups && free; id++) free = !taken.has(id);
+    if (free) return offset;
+  }
+  return undefined;
+}
+
+/**
+ * An overlap whose fix, an offset to use instead, is worked out when the issues are read: by
+ * then every instance of a cdk8s app is planned, so the offset stays free of all of them.
+ */
+interface PendingOffsetFix extends Omit<Issue, 'fix'> {
+  readonly pending: 'offset';
+  /** The instance's VRRP groups: the suggested offset must leave room for them. */
+  readonly groups: number;
+}
+
+type IssueEntry = Issue | PendingOffsetFix;
+
+function isPending(entry: IssueEntry): entry is PendingOffsetFix {
+  return 'pending' in entry;
+}
+
+function resolveEntry(entry: IssueEntry, fixes: ReadonlyMap<PendingOffsetFix, number | undefined>): Issue {
+  if (!isPending(entry)) return entry;
+  const { path, field, value, problem } = entry;
+  const offset = fixes.get(entry);
+  return { path, field, value, problem, fix: offset === undefined ? 'free some VRRP IDs or use fewer groups' : `use ${offset} (first free)` };
+}
+
+/** The stack facts of a valid spec. */
+function factsOf(spec: FailoverSpec): StackFacts {
+  return {
+    name: spec.name,
+    namespace: spec.namespace,
+    virtualIps: spec.agent.virtualIps,
+    vipGroups: spec.agent.vipGroups,
+    ...(spec.requestedVrrpIdOffset !== undefined && { requestedVrrpIdOffset: spec.requestedVrrpIdOffset }),
+  };
+}
+
 /** Allocates VRRP IDs and enforces the cross-instance invariants for one stack. */
 export class Planner {
   private readonly plans: InstancePlan[] = [];
-  private readonly issuesByPath = new Map<string, Issue[]>();
+  private readonly issuesByPath = new Map<string, IssueEntry[]>();
+  /**
+   * Offsets instances asked for but did not get (their props had other problems): once those
+   * are fixed they claim them, so no suggestion may use them.
+   */
+  private readonly intended: IdRange[] = [];
   private readonly idOwner = new Map<number, string>();
   private readonly vipOwner = new Map<string, string>();
   private readonly nameOwner = new Map<string, string>();
@@ -86,14 +135,23 @@ export class Planner {
     return this.plans;
   }
 
-  /** Every issue found so far, in declaration order. */
+  /**
+   * Every issue found so far, in declaration order. The offsets suggested for overlapping
+   * instances are worked out now, when read: each is free of every instance planned so far (not
+   * only of those before it), of the offsets other instances asked for, and of every other
+   * suggestion, so following all of them at once gives no new overlap.
+   */
   get issues(): readonly Issue[] {
-    return [...this.issuesByPath.values()].flat();
+    const fixes = this.suggestedOffsets();
+    return [...this.issuesByPath.values()].flat().map((entry) => resolveEntry(entry, fixes));
   }
 
-  /** The issues of one instance. */
+  /** The issues of one instance, with suggestions worked out when read (see {@link issues}). */
   issuesFor(path: string): readonly Issue[] {
-    return this.issuesByPath.get(path) ?? [];
+    const entries = this.issuesByPath.get(path) ?? [];
+    if (!entries.some(isPending)) return entries as Issue[];
+    const fixes = this.suggestedOffsets();
+    return entries.map((entry) => resolveEntry(entry, fixes));
   }
 
   /** VRRP groups used by the planned instances (the cluster allows {@link MAX_CLUSTER_GROUPS}). */
@@ -118,10 +176,7 @@ export class Planner {
 
   /** Lowest offset whose `groups` IDs are all free, if any. */
   firstFreeOffset(groups: number): number | undefined {
-    for (let offset = VRRP_ID_MIN - 1; offset + groups <= VRRP_ID_MAX; offset++) {
-      if (this.idsFree(offset, groups)) return offset;
-    }
-    return undefined;
+    return firstFit(this.idOwner, groups);
   }
 
   /**
@@ -129,15 +184,20 @@ export class Planner {
    * issues claims nothing, so it cannot cause errors in later ones.
    */
   add(props: IpFailoverProps, context: InstanceContext): PlanOutcome {
-    const { spec, issues } = normalize(props, context);
-    const found: Issue[] = [...issues];
-    let plan: InstancePlan | undefined;
-    if (spec) {
-      const offset = this.checkStack(spec, context.path, found);
-      if (found.length === 0 && offset !== undefined) plan = this.claim(spec, context.path, offset);
+    const { spec, issues, stack } = normalize(props, context);
+    const found: IssueEntry[] = [...issues];
+    // Bad props do not hide the stack's conflicts: what is valid is checked all the same.
+    const offset = this.checkStack(spec ? factsOf(spec) : stack, context.path, found);
+    const plan = spec && found.length === 0 && offset !== undefined ? this.claim(spec, context.path, offset) : undefined;
+    if (found.length === 0 && plan) return { plan, issues: [] };
+    const requested = stack.requestedVrrpIdOffset;
+    if (requested !== undefined && stack.vipGroups !== undefined && !found.some(isPending)) {
+      this.intended.push({ first: requested + 1, last: requested + stack.vipGroups });
     }
-    if (found.length > 0) this.issuesByPath.set(context.path, [...(this.issuesByPath.get(context.path) ?? []), ...found]);
-    return plan ? { plan, issues: found } : { issues: found };
+    this.issuesByPath.set(context.path, [...(this.issuesByPath.get(context.path) ?? []), ...found]);
+    // Eager callers (Pulumi) get the suggestion as it stands now: free of every earlier instance.
+    const fixes = this.suggestedOffsets();
+    return { issues: found.map((entry) => resolveEntry(entry, fixes)) };
   }
 
   /**
@@ -161,27 +221,41 @@ export class Planner {
     return earlier;
   }
 
-  private idsFree(offset: number, groups: number): boolean {
-    for (let id = offset + 1; id <= offset + groups; id++) if (this.idOwner.has(id)) return false;
-    return true;
+  /**
+   * The offset to suggest to each overlapping instance, in declaration order: the lowest whose
+   * IDs no planned instance, no asked-for offset and no earlier suggestion uses.
+   */
+  private suggestedOffsets(): Map<PendingOffsetFix, number | undefined> {
+    const taken = new Set(this.idOwner.keys());
+    for (const range of this.intended) for (let id = range.first; id <= range.last; id++) taken.add(id);
+    const fixes = new Map<PendingOffsetFix, number | undefined>();
+    for (const entry of [...this.issuesByPath.values()].flat()) {
+      if (!isPending(entry) || fixes.has(entry)) continue;
+      const offset = firstFit(taken, entry.groups);
+      fixes.set(entry, offset);
+      if (offset !== undefined) for (let id = offset + 1; id <= offset + entry.groups; id++) taken.add(id);
+    }
+    return fixes;
   }
 
-  /** Checks one spec against the stack; returns the offset it would get. */
-  private checkStack(spec: FailoverSpec, path: string, found: Issue[]): number | undefined {
+  /** Checks what is known of one instance against the stack; returns the offset it would get. */
+  private checkStack(facts: StackFacts, path: string, found: IssueEntry[]): number | undefined {
     const issue = (field: string, value: unknown, problem: string, fix: string): void => {
       found.push({ path, field, value, problem, fix });
     };
-    const nameKey = `${spec.namespace}/${spec.name}`;
-    const nameOwner = this.nameOwner.get(nameKey);
-    if (nameOwner !== undefined) {
-      issue('name', spec.name, `is already used by '${nameOwner}' in namespace ${spec.namespace}`, "set a different 'name'");
+    if (facts.name !== undefined && facts.namespace !== undefined) {
+      const nameOwner = this.nameOwner.get(`${facts.namespace}/${facts.name}`);
+      if (nameOwner !== undefined) {
+        issue('name', facts.name, `is already used by '${nameOwner}' in namespace ${facts.namespace}`, "set a different 'name'");
+      }
     }
-    this.checkVips(spec, issue);
+    this.checkVips(facts.virtualIps, issue);
 
-    const groups = spec.agent.vipGroups;
+    const groups = facts.vipGroups;
+    if (groups === undefined) return undefined;
     const left = MAX_CLUSTER_GROUPS - this.groupsUsed;
     if (groups > left) {
-      const grouped = spec.agent.vipGroups < spec.agent.virtualIps.length;
+      const grouped = groups < facts.virtualIps.length;
       const limit = this.groupsUsed === 0
         ? `the cluster limit of ${MAX_CLUSTER_GROUPS} VRRP groups`
         : `the ${left} VRRP groups left of the cluster's ${MAX_CLUSTER_GROUPS}`;
@@ -191,7 +265,7 @@ export class Planner {
       return undefined;
     }
     const firstFree = this.firstFreeOffset(groups);
-    const requested = spec.requestedVrrpIdOffset;
+    const requested = facts.requestedVrrpIdOffset;
     if (requested === undefined) {
       if (firstFree === undefined) {
         const largest = Math.max(0, ...this.freeVrrpIdRanges().map((r) => r.last - r.first + 1));
@@ -203,22 +277,21 @@ export class Planner {
     const owners = [...new Set(ids.map((id) => this.idOwner.get(id)).filter((o): o is string => o !== undefined))];
     for (const owner of owners) {
       const taken = this.plans.find((p) => p.path === owner)?.vrrpIds ?? ids.filter((id) => this.idOwner.get(id) === owner);
-      const fix = firstFree === undefined ? 'free some VRRP IDs or use fewer groups' : `use ${firstFree} (first free)`;
-      issue('vrrpIdOffset', requested, `overlaps '${owner}' (${describeRange(taken)})`, fix);
+      found.push({ pending: 'offset', path, field: 'vrrpIdOffset', value: requested, problem: `overlaps '${owner}' (${describeRange(taken)})`, groups });
     }
     return requested;
   }
 
-  private checkVips(spec: FailoverSpec, issue: (field: string, value: unknown, problem: string, fix: string) => void): void {
+  private checkVips(vips: readonly string[], issue: (field: string, value: unknown, problem: string, fix: string) => void): void {
     const byOwner = new Map<string, string[]>();
-    for (const vip of spec.agent.virtualIps) {
+    for (const vip of vips) {
       const owner = this.vipOwner.get(vip);
       if (owner !== undefined) byOwner.set(owner, [...(byOwner.get(owner) ?? []), vip]);
     }
     for (const [owner, vips] of byOwner) {
       issue('virtualIps', formatVirtualIps(vips), `${vips.length > 1 ? 'are' : 'is'} already served by '${owner}'`, 'give each VIP to one instance only');
     }
-    const reserved = spec.agent.virtualIps.filter((vip) => this.reservedVips.has(vip));
+    const reserved = vips.filter((vip) => this.reservedVips.has(vip));
     if (reserved.length > 0) {
       issue('virtualIps', formatVirtualIps(reserved), "is the cluster's own API or ingress VIP (reservedVips)", 'choose addresses the cluster does not use');
     }

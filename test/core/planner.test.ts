@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { formatIssues } from '../../lib/core/issues';
+import { formatIssues, type Issue } from '../../lib/core/issues';
 import { Planner, type PlannerOptions } from '../../lib/core/planner';
 import type { IpFailoverProps } from '../../lib/core/props';
 
@@ -29,6 +29,34 @@ describe('VRRP ID allocation', () => {
   test('refuses an overlapping offset, naming the owner, its IDs and the first free offset', () => {
     const planner = plan([{ virtualIps: '192.0.2.1-5', vrrpIdOffset: 7 }, { virtualIps: '192.0.2.10-12', vrrpIdOffset: 10 }]);
     expect(errors(planner)).toBe("app/b: 'vrrpIdOffset' 10 overlaps 'app/a' (IDs 8..12); use 0 (first free)");
+    expect(planner.instances).toHaveLength(1);
+  });
+
+  test('the suggested offset is free of instances declared after the overlapping one, and of other suggestions', () => {
+    // b overlaps a; c and d come later and take IDs 1..3 first-fit: "use 0" would collide with c.
+    const planner = plan([
+      { virtualIps: '192.0.2.1-5', vrrpIdOffset: 7 },
+      { virtualIps: '192.0.2.10-11', vrrpIdOffset: 10 },
+      { virtualIps: '192.0.2.20-22' },
+      { virtualIps: '192.0.2.30-31', vrrpIdOffset: 11 },
+    ]);
+    expect(errors(planner).split('\n')).toEqual([
+      "app/b: 'vrrpIdOffset' 10 overlaps 'app/a' (IDs 8..12); use 3 (first free)",
+      "app/d: 'vrrpIdOffset' 11 overlaps 'app/a' (IDs 8..12); use 5 (first free)",
+    ]);
+  });
+
+  test('a suggestion leaves the offset another instance asked for alone, though its other props are bad', () => {
+    const planner = plan([{ virtualIps: '192.0.2.1-2' }, { virtualIps: '192.0.2.10', vrrpIdOffset: 1 }, { virtualIps: '192.0.2.20-21', vrrpIdOffset: 2, monitorPort: -1 }]);
+    expect(planner.issuesFor('app/b')[0]?.fix).toBe('use 4 (first free)');
+  });
+
+  test('bad props do not hide the stack conflicts of the valid ones', () => {
+    const planner = plan([{ virtualIps: '192.0.2.1-3', name: 'edge', vrrpIdOffset: 0 }, { virtualIps: ['192.0.2.3', 'nope'], name: 'edge', vrrpIdOffset: 1, monitorPort: -1 }, { virtualIps: '192.0.2.9', vrrpIdOffset: 2, replicas: 0 }]);
+    expect(planner.issuesFor('app/b').map((i) => i.field)).toEqual(['virtualIps', 'monitorPort', 'name', 'virtualIps']);
+    expect(formatIssues(planner.issuesFor('app/c'))).toBe(
+      ["app/c: 'replicas' 0 is not a replica count; use a whole number from 1 to 255", "app/c: 'vrrpIdOffset' 2 overlaps 'app/a' (IDs 1..3); use 3 (first free)"].join('\n'),
+    );
     expect(planner.instances).toHaveLength(1);
   });
 
@@ -209,9 +237,31 @@ describe('planner properties', () => {
         const before = plan(build(specs));
         const after = plan(build([...specs, extra]));
         expect(after.instances.slice(0, before.instances.length)).toEqual(before.instances);
-        expect(after.issues.slice(0, before.issues.length)).toEqual(before.issues);
+        // Only a suggested offset may change: it must stay free of the appended instance too.
+        const withoutSuggestion = (issues: readonly Issue[]): unknown[] => issues.map((i) => ({ ...i, fix: i.fix.replace(/^use \d+ \(first free\)$/, 'use N (first free)') }));
+        expect(withoutSuggestion(after.issues.slice(0, before.issues.length))).toEqual(withoutSuggestion(before.issues));
       }),
       { numRuns: 200 },
     );
+  });
+
+  test('following every "use N (first free)" at once gives no overlap: N stays free after every instance is placed', () => {
+    let suggestions = 0;
+    fc.assert(
+      fc.property(fc.array(instanceArb, { maxLength: 20 }), (specs) => {
+        const props = build(specs);
+        const first = plan(props);
+        const fixed = props.map((p, i) => {
+          const fix = first.issuesFor(`app/${String.fromCharCode(97 + i)}`).find((issue) => issue.field === 'vrrpIdOffset' && /first free/.test(issue.fix));
+          const offset = fix ? Number(/^use (\d+)/.exec(fix.fix)?.[1]) : undefined;
+          if (offset !== undefined) suggestions++;
+          return offset === undefined ? p : { ...p, vrrpIdOffset: offset };
+        });
+        const second = plan(fixed);
+        expect(second.issues.filter((i) => /overlaps/.test(i.problem))).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+    expect(suggestions).toBeGreaterThan(50);
   });
 });

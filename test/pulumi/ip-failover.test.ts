@@ -136,13 +136,15 @@ describe('the stack planner', () => {
     expect(error.message).toBe("edge: 'vrrpIdOffset' 10 overlaps 'router' (IDs 8..12); use 0 (first free)");
   });
 
-  test('every problem of an instance is reported at once, one per line', () => {
+  test('every problem of an instance is reported at once, one per line, its stack conflicts too', () => {
     const planner = new Planner();
     new IpFailover('router', { virtualIps: '192.0.2.1', planner });
     const error = thrown(() => new IpFailover('edge', { virtualIps: ['192.0.2.1', '192.0.2.300'], monitorPort: 70000, replicas: 0, planner }));
     const lines = error.message.split('\n');
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
     expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^edge: 'virtualIps' "192\.0\.2\.300" .+; .+/), expect.stringMatching(/^edge: 'monitorPort' 70000 .+; .+/), expect.stringMatching(/^edge: 'replicas' 0 .+; .+/)]));
+    // The valid VIP is still checked against the stack, so the next run has nothing new to say.
+    expect(lines).toContain("edge: 'virtualIps' \"192.0.2.1\" is already served by 'router'; give each VIP to one instance only");
   });
 
   test('a VIP served twice and a reused name are both reported', () => {
