@@ -68,7 +68,9 @@ RUN chmod 0755 /opt/ipfailover/dist/cli.js \
  && ipfailover --version
 
 # nobody. File capabilities need the pod to allow them: privileged (as OpenShift documents), or
-# capabilities.add [NET_ADMIN, NET_RAW] with hostNetwork, and never allowPrivilegeEscalation: false.
+# capabilities.add [NET_ADMIN, NET_RAW] with hostNetwork and the runtime's default SETUID and SETGID
+# kept (a file capability missing from the bounding set makes keepalived unexecutable), and never
+# allowPrivilegeEscalation: false.
 # Check and notify scripts run as nobody too, with no capabilities.
 USER 65534:65534
 # tini as PID 1 reaps keepalived's script children and passes SIGTERM to the agent, which
