@@ -34,12 +34,13 @@ export class ExternalIpPool extends Construct {
 
   constructor(scope: Construct, id: string, props: ExternalIpPoolProps) {
     super(scope, id);
+    const cidr = props?.cidr;
     const issues: Issue[] = [];
     const earlier = plannerOf(this).claimPool(this.node.path);
     if (earlier !== undefined) {
-      issues.push(secondPoolIssue(this.node.path, props.cidr, earlier));
+      issues.push(secondPoolIssue(this.node.path, cidr, earlier));
     }
-    const range = parsePoolCidr(props.cidr);
+    const range = parsePoolCidr(cidr);
     if (isProblem(range)) issues.push({ path: this.node.path, field: 'cidr', ...range });
     this.node.addValidation({ validate: () => issues.map(formatIssueWithoutPath) });
 

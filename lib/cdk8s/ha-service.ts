@@ -1,9 +1,9 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { resolveHaService, workloadFactsOf, type WorkloadFacts } from '../core/ha-service';
+import { resolveHaService, workloadFactsOf, wrongKindIssue, type WorkloadFacts } from '../core/ha-service';
 import { formatIssueWithoutPath } from '../core/issues';
 import type { HaServiceOptions } from '../core/props';
-import type { ExternalIpPool } from './external-ip-pool';
+import { ExternalIpPool } from './external-ip-pool';
 import { IpFailover } from './ip-failover';
 
 /** Props of {@link HaService}: the shared options plus the pool and workload as constructs. */
@@ -41,23 +41,33 @@ export class HaService extends Construct {
 
   constructor(scope: Construct, id: string, props: HaServiceProps) {
     super(scope, id);
+    const path = this.node.path;
+    const { pool, workload } = props ?? {};
+    // JavaScript callers skip the types: a pool or workload of the wrong kind is an issue, not a TypeError.
+    const kinds = [
+      ...(pool !== undefined && !(pool instanceof ExternalIpPool) ? [wrongKindIssue(path, 'pool', pool, 'an ExternalIpPool')] : []),
+      ...(workload !== undefined && !Construct.isConstruct(workload) ? [wrongKindIssue(path, 'workload', workload, 'a Deployment construct')] : []),
+    ];
     const resolved = resolveHaService(props, {
-      path: this.node.path,
+      path,
       id,
       defaultNamespace: Chart.of(this).namespace,
-      ...(props.pool?.allocator && { pool: props.pool.allocator }),
-      ...(props.workload && { workload: factsOf(props.workload) }),
+      ...(pool instanceof ExternalIpPool && pool.allocator && { pool: pool.allocator }),
+      ...(Construct.isConstruct(workload) && { workload: factsOf(workload) }),
     });
-    this.node.addValidation({ validate: () => resolved.issues.map(formatIssueWithoutPath) });
+    const issues = [...kinds, ...resolved.issues];
+    this.node.addValidation({ validate: () => issues.map(formatIssueWithoutPath) });
     this.name = resolved.name;
     this.virtualIps = resolved.virtualIps;
-    this.service = resolved.service && resolved.issues.length === 0 ? new ApiObject(this, 'Service', resolved.service) : undefined;
-    this.failover = resolved.failover ? new IpFailover(this, 'Failover', resolved.failover) : undefined;
+    const valid = issues.length === 0;
+    this.service = resolved.service && valid ? new ApiObject(this, 'Service', resolved.service) : undefined;
+    this.failover = resolved.failover && valid ? new IpFailover(this, 'Failover', resolved.failover) : undefined;
   }
 }
 
 /** The workload as the Deployment it synthesizes to (cdk8s-plus or a plain ApiObject). */
 function factsOf(workload: Construct): WorkloadFacts {
-  const apiObject = workload instanceof ApiObject ? workload : ApiObject.of(workload);
-  return workloadFactsOf(workload.node.path, apiObject.toJson());
+  const apiObject = workload instanceof ApiObject ? workload : workload.node.defaultChild instanceof ApiObject ? workload.node.defaultChild : undefined;
+  // A construct that is no Kubernetes object gives no facts: the failover then finds no host network.
+  return workloadFactsOf(workload.node.path, apiObject?.toJson() ?? {});
 }

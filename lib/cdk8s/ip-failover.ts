@@ -5,9 +5,7 @@ import { failoverObjects } from '../core/manifests';
 import type { InstancePlan } from '../core/planner';
 import type { IpFailoverProps as CoreIpFailoverProps } from '../core/props';
 import { toEnv } from '../core/env-contract';
-import { checkOpenStackPortId } from '../core/fields';
-import { toIssues, type Issue } from '../core/issues';
-import { rhospConfigMap } from '../core/rhosp';
+import { checkOpenStackPorts, rhospConfigMap } from '../core/rhosp';
 import { plannerOf } from './_planner-scope';
 
 /** The Red Hat OpenStack ports of the nodes that can hold the VIPs. */
@@ -27,15 +25,6 @@ export interface IpFailoverProps extends CoreIpFailoverProps {
    * @default - not on RHOSP: no ConfigMap
    */
   readonly openstack?: OpenStackPorts;
-}
-
-function checkOpenStack(path: string, openstack: OpenStackPorts | undefined): Issue[] {
-  if (openstack === undefined) return [];
-  const portIds = openstack.portIds ?? [];
-  if (portIds.length === 0) {
-    return [{ path, field: 'openstack', value: openstack, problem: 'lists no port', fix: 'give the Neutron port IDs of the nodes' }];
-  }
-  return toIssues(path, 'openstack', portIds.map(checkOpenStackPortId).filter((p) => p !== undefined));
 }
 
 /**
@@ -71,19 +60,20 @@ export class IpFailover extends Construct {
     const planner = plannerOf(this);
     const path = this.node.path;
     const { plan } = planner.add(props, { path, id, defaultNamespace: Chart.of(this).namespace });
-    const ownIssues = checkOpenStack(path, props.openstack);
+    const openstack = props?.openstack;
+    const ownIssues = checkOpenStackPorts(path, openstack);
     this.node.addValidation({ validate: () => [...planner.issuesFor(path), ...ownIssues].map(formatIssueWithoutPath) });
 
     this.plan = plan;
-    this.name = plan?.spec.name ?? props.name ?? id;
-    this.namespace = plan?.spec.namespace ?? props.namespace;
+    this.name = plan?.spec.name ?? id;
+    this.namespace = plan?.spec.namespace;
     this.vrrpIdOffset = plan?.settings.vrrpIdOffset;
     this.vrrpIds = plan?.vrrpIds ?? [];
     this.groups = plan?.groups ?? [];
     this.virtualIps = plan?.settings.virtualIps ?? [];
     this.env = plan ? Object.fromEntries(toEnv(plan.settings).map((v) => [v.name, v.value])) : {};
     const objects = plan ? failoverObjects(plan) : [];
-    if (plan && props.openstack && ownIssues.length === 0) objects.push(rhospConfigMap(plan, props.openstack.portIds));
+    if (plan && openstack && ownIssues.length === 0) objects.push(rhospConfigMap(plan, openstack.portIds));
     this.apiObjects = objects.map((obj) => new ApiObject(this, `${obj.kind}-${obj.metadata.name}`, obj));
   }
 

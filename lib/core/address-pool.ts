@@ -7,7 +7,7 @@ import type { Issue, Problem } from './issues';
 import { isProblem } from './issues';
 import { MAX_RANGE_ADDRESSES } from './defaults';
 import { fnv1a } from './hash';
-import { parseAddress } from './vip-range';
+import { parseAddress, vipProblem } from './vip-range';
 
 /** The smallest prefix a pool may have: IPv4 /24 (the docs' limit), IPv6 /120 (as many addresses). */
 const MIN_PREFIX = { ipv4: 24, ipv6: 120 } as const;
@@ -22,8 +22,10 @@ export interface PoolRange {
 
 /**
  * Parses a pool CIDR: network-aligned, at most /24 (IPv4) or /120 (IPv6) because the cluster
- * holds at most 254 VRRP groups. The network and broadcast addresses of an IPv4 range (and
- * the subnet-router anycast of IPv6) are not handed out.
+ * holds at most 254 VRRP groups. The first and last address are not handed out: an IPv4
+ * range's network and broadcast addresses, and an IPv6 range's subnet-router anycast and its
+ * last, so a /120 has 254 addresses as a /24 has, one VRRP group each within the cluster's limit.
+ * A range holding addresses no VIP may have (loopback, multicast, …) is refused once, as a whole.
  */
 export function parsePoolCidr(cidr: unknown): PoolRange | Problem {
   const bad = (problem: string, fix: string): Problem => ({ value: cidr, problem, fix });
@@ -47,12 +49,16 @@ export function parsePoolCidr(cidr: unknown): PoolRange | Problem {
     return bad('has host bits set', `write ${base.toString()}/${prefix}`);
   }
   const size = 2 ** (bits - prefix);
-  const skipEnds = kind === 'ipv4' && size > 2;
+  const skipEnds = size > 2;
   const addresses: string[] = [];
   for (let i = 0; i < Math.min(size, MAX_RANGE_ADDRESSES); i++) {
-    if ((skipEnds || kind === 'ipv6') && i === 0 && size > 1) continue;
-    if (skipEnds && i === size - 1) continue;
-    addresses.push(offsetAddress(base, i).toString());
+    if (skipEnds && (i === 0 || i === size - 1)) continue;
+    // An IPv6 /127 or /128 still leaves out the subnet-router anycast.
+    if (kind === 'ipv6' && i === 0 && size > 1) continue;
+    const address = offsetAddress(base, i);
+    const notVip = vipProblem(address, address.toString());
+    if (notVip) return bad(`holds ${address.toString()}, ${notVip.problem.replace(/^is /, '')}`, 'use a range of addresses reachable from outside the cluster');
+    addresses.push(address.toString());
   }
   return { cidr: `${base.toString()}/${prefix}`, addresses };
 }

@@ -6,13 +6,13 @@
  */
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { AddressAllocator } from './address-pool';
-import { checkDnsLabel, checkInteger, checkLabel, checkPort } from './fields';
+import { checkDnsLabel, checkInteger, checkLabels, checkPortName, checkReplicas, isPlainObject } from './fields';
 import { isProblem, toIssues, type Issue, type Problem } from './issues';
 import type { KubeObject } from './manifests';
-import { nameFromId } from './normalize';
+import { checkPropsObject, nameFromId, parseVirtualIpsProp } from './normalize';
+import { DEFAULTS } from './defaults';
 import { omitKeys, valueAt } from './objects';
 import type { HaServiceOptions, HaServicePort, IpFailoverProps } from './props';
-import { parseVirtualIps } from './vip-range';
 
 /** What a front end reads off a host-networked workload (a cdk8s-plus or Pulumi Deployment). */
 export interface WorkloadFacts {
@@ -37,7 +37,8 @@ function labelsFromAffinity(affinity: unknown): { labels: Record<string, string>
   if (!Array.isArray(terms) || terms.length === 0) return { labels: {}, complex: valueAt(affinity, 'nodeAffinity') !== undefined };
   const labels: Record<string, string> = {};
   let complex = terms.length > 1;
-  for (const expression of (valueAt(terms[0], 'matchExpressions') as unknown[] | undefined) ?? []) {
+  const expressions = valueAt(terms[0], 'matchExpressions');
+  for (const expression of Array.isArray(expressions) ? expressions : []) {
     const values = valueAt(expression, 'values');
     if (valueAt(expression, 'operator') === 'In' && Array.isArray(values) && values.length === 1) {
       labels[String(valueAt(expression, 'key'))] = String(values[0]);
@@ -54,16 +55,22 @@ export function workloadFactsOf(path: string, deployment: unknown): WorkloadFact
   const spec = valueAt(deployment, 'spec');
   const pod = valueAt(spec, 'template', 'spec');
   const fromAffinity = labelsFromAffinity(valueAt(pod, 'affinity'));
-  const containers = (valueAt(pod, 'containers') as unknown[] | undefined) ?? [];
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+  const nodeSelector = valueAt(pod, 'nodeSelector');
   const replicas = valueAt(spec, 'replicas');
   return {
     path,
     ...(typeof replicas === 'number' && { replicas }),
-    nodeSelector: { ...((valueAt(pod, 'nodeSelector') as Record<string, string> | undefined) ?? {}), ...fromAffinity.labels },
+    nodeSelector: { ...(isPlainObject(nodeSelector) ? (nodeSelector as Record<string, string>) : {}), ...fromAffinity.labels },
     hostNetwork: valueAt(pod, 'hostNetwork') === true,
-    containerPorts: containers.flatMap((c) => ((valueAt(c, 'ports') as unknown[] | undefined) ?? []).map((p) => Number(valueAt(p, 'containerPort')))),
+    containerPorts: list(valueAt(pod, 'containers')).flatMap((c) => list(valueAt(c, 'ports')).map((p) => Number(valueAt(p, 'containerPort')))),
     ...(fromAffinity.complex && { complexAffinity: true }),
   };
+}
+
+/** The issue of a `pool` or `workload` that is not what the front end takes (JavaScript callers). */
+export function wrongKindIssue(path: string, field: 'pool' | 'workload', value: unknown, kind: string): Issue {
+  return { path, field, value, problem: `is not ${kind}`, fix: `pass ${kind}, or leave it out` };
 }
 
 /** Where an HaService sits and what it draws on. */
@@ -95,15 +102,40 @@ export function failoverNameOf(serviceName: string): string {
   return `ipf-${serviceName}`;
 }
 
-function checkServicePort(port: HaServicePort, needsNodePort: boolean): Problem[] {
-  const problems = [checkPort(port.port), port.targetPort === undefined ? undefined : checkPort(port.targetPort)];
-  if (port.port === 0) problems.push({ value: 0, problem: 'is not a service port', fix: 'use 1..65535' });
+const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+
+/** One Service port, by shape and by what the API server accepts. */
+function checkServicePort(port: unknown, needsNodePort: boolean): Problem[] {
+  if (!isPlainObject(port)) return [{ value: port, problem: 'is not a port', fix: 'give { port: 443 }, with targetPort, nodePort, protocol and name as needed' }];
+  const problems = [checkInteger(port.port, 1, 65535, 'a service port'), port.targetPort === undefined ? undefined : checkInteger(port.targetPort, 1, 65535, 'a target port')];
+  if (port.protocol !== undefined && !PROTOCOLS.includes(port.protocol as never)) {
+    problems.push({ value: port.protocol, problem: 'is not a Service protocol', fix: "use 'TCP', 'UDP' or 'SCTP'" });
+  }
+  if (port.name !== undefined) problems.push(checkPortName(port.name));
   if (needsNodePort && port.nodePort === undefined) {
     problems.push({ value: port, problem: 'has no nodePort', fix: 'set nodePort (30000..32767 by default): the failover pods check it from the start' });
   } else if (port.nodePort !== undefined) {
     problems.push(checkInteger(port.nodePort, 1, 65535, 'a node port'));
   }
   return problems.filter((p): p is Problem => p !== undefined);
+}
+
+/** The ports as a whole: a list, each valid, names unique and given when there are several, no port twice. */
+function checkServicePorts(ports: unknown, needsNodePort: boolean): Problem[] {
+  if (!Array.isArray(ports)) return [{ value: ports, problem: 'is not a list of ports', fix: 'give a list such as [{ port: 443 }]' }];
+  if (ports.length === 0) return [{ value: ports, problem: 'lists no port', fix: 'give the service port(s)' }];
+  const problems = ports.flatMap((p) => checkServicePort(p, needsNodePort));
+  if (problems.length > 0) return problems;
+  const valid = ports as HaServicePort[];
+  if (valid.length > 1 && valid.some((p) => p.name === undefined)) problems.push({ value: valid.length, problem: 'ports are not all named', fix: 'name every port, as Kubernetes requires' });
+  const twice = <T>(values: T[]): T | undefined => values.find((v, i) => values.indexOf(v) !== i);
+  const name = twice(valid.flatMap((p) => p.name ?? []));
+  if (name !== undefined) problems.push({ value: name, problem: 'names two ports', fix: 'give each port its own name' });
+  const port = twice(valid.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`));
+  if (port !== undefined) problems.push({ value: port, problem: 'is listed twice', fix: 'list each port and protocol once' });
+  const nodePort = twice(valid.flatMap((p) => (p.nodePort === undefined ? [] : [`${p.nodePort}/${p.protocol ?? 'TCP'}`])));
+  if (nodePort !== undefined) problems.push({ value: nodePort, problem: 'is the node port of two ports', fix: 'give each port its own nodePort' });
+  return problems;
 }
 
 function serviceObject(name: string, namespace: string, props: HaServiceOptions, vips: readonly string[]): KubeObject {
@@ -137,6 +169,12 @@ function matchWorkload(props: HaServiceOptions, workload: WorkloadFacts | undefi
     issue('workload', { value: workload.path, problem: 'does not use the host network', fix: "use exposure 'externalIp' or 'nodePort' for a pod-networked workload" });
   }
   const replicas = workload.replicas ?? 1;
+  // A wrong-typed prop gets its own message, not a "differs" one.
+  const badReplicas = props.replicas === undefined ? undefined : checkReplicas(props.replicas);
+  const badSelector = props.nodeSelector === undefined ? [] : checkLabels(props.nodeSelector, workload.nodeSelector);
+  if (badReplicas) issue('replicas', badReplicas);
+  badSelector.forEach((p) => issue('nodeSelector', p));
+  if (badReplicas || badSelector.length > 0) return {};
   if (props.replicas !== undefined && props.replicas !== replicas) {
     issue('replicas', { value: props.replicas, problem: `differs from the ${replicas} replicas of '${workload.path}': some nodes would never serve or never get traffic`, fix: `use ${replicas}, or leave it out` });
   }
@@ -167,7 +205,7 @@ function resolveVips(props: HaServiceOptions, name: string, pool: AddressAllocat
     if (isProblem(allocated)) issue('addressCount', allocated);
     return isProblem(allocated) ? [] : allocated;
   }
-  const parsed = parseVirtualIps(props.virtualIps);
+  const parsed = parseVirtualIpsProp(props.virtualIps);
   parsed.problems.forEach((p) => issue('virtualIps', p));
   if (pool && parsed.problems.length === 0) pool.claim(name, parsed.vips).forEach((p) => issue('virtualIps', p));
   return parsed.vips;
@@ -178,12 +216,17 @@ function resolveVips(props: HaServiceOptions, name: string, pool: AddressAllocat
  * already serves its VIPs) and the Service (unless host-networked). Never throws.
  */
 export function resolveHaService(props: HaServiceOptions, context: HaServiceContext): ResolvedHaService {
+  const notObject = checkPropsObject(context.path, props, "{ exposure: 'externalIp', virtualIps: \"192.0.2.10\", selector: { app: \"web\" }, ports: [{ port: 443 }] }");
+  if (notObject.length > 0) return { name: nameFromId(context.id), virtualIps: [], issues: notObject };
   const issues: Issue[] = [];
   const issue = (field: string, p: Problem): void => void issues.push(...toIssues(context.path, field, [p]));
   const name = props.name ?? nameFromId(context.id);
-  const namespace = props.namespace ?? context.defaultNamespace ?? 'default';
+  const namespace = props.namespace ?? context.defaultNamespace ?? DEFAULTS.namespace;
   const nameProblem = checkDnsLabel(name, 59);
   if (nameProblem) issue('name', nameProblem);
+  // The Service is created here, so its namespace is checked here too (the failover checks its own).
+  const namespaceProblem = checkDnsLabel(namespace);
+  if (namespaceProblem) issue('namespace', namespaceProblem);
   if (!['externalIp', 'nodePort', 'hostNetwork'].includes(props.exposure)) {
     issue('exposure', { value: props.exposure, problem: 'is not a way to expose a service', fix: "use 'externalIp', 'nodePort' or 'hostNetwork'" });
     return { name, virtualIps: [], issues };
@@ -195,16 +238,13 @@ export function resolveHaService(props: HaServiceOptions, context: HaServiceCont
   if (props.exposure === 'hostNetwork') {
     failoverOverrides = matchWorkload(props, context.workload, issue);
   } else {
-    const ports = props.ports ?? [];
-    if (ports.length === 0) issue('ports', { value: ports, problem: 'lists no port', fix: 'give the service port(s)' });
-    ports.forEach((p) => checkServicePort(p, props.exposure === 'nodePort').forEach((problem) => issue('ports', problem)));
-    if (ports.length > 1 && ports.some((p) => p.name === undefined)) issue('ports', { value: ports.length, problem: 'ports are not all named', fix: 'name every port, as Kubernetes requires' });
+    checkServicePorts(props.ports ?? [], props.exposure === 'nodePort').forEach((problem) => issue('ports', problem));
     const selector = props.selector ?? {};
-    if (Object.keys(selector).length === 0) issue('selector', { value: selector, problem: 'selects no pods', fix: "give the labels of the service's pods" });
-    Object.entries(selector).forEach(([k, v]) => {
-      const p = checkLabel(k, v);
-      if (p) issue('selector', p);
-    });
+    const selectorProblems = checkLabels(selector, { app: 'web' });
+    selectorProblems.forEach((p) => issue('selector', p));
+    if (selectorProblems.length === 0 && Object.keys(selector).length === 0) issue('selector', { value: selector, problem: 'selects no pods', fix: "give the labels of the service's pods" });
+    if (issues.length > 0) return { name, virtualIps: vips, issues };
+    const ports = props.ports ?? [];
     const first = ports[0];
     const derivedPort = props.exposure === 'nodePort' ? first?.nodePort : first?.port;
     failoverOverrides = { monitorPort: props.monitorPort ?? derivedPort ?? 0 };

@@ -16,10 +16,33 @@
  * Pulumi runs these steps through the `openstack` CLI; cdk8s users get the same steps as a
  * script ({@link rhospScripts}). Both take their commands from the functions here.
  */
+import { checkOpenStackPortId, isPlainObject } from './fields';
 import { toIssues, type Issue, type Problem } from './issues';
 import { INSTANCE_LABEL, type KubeObject } from './manifests';
 import type { InstancePlan } from './planner';
 import { parseAddress } from './vip-range';
+
+/**
+ * Checks the `openstack` prop by shape and its port IDs by the narrow pattern that keeps them
+ * from ever reaching the `openstack` command line as options or shell syntax. `deferred` says
+ * which values are not known yet (Pulumi outputs): those are checked when they resolve.
+ */
+export function checkOpenStackPorts(path: string, openstack: unknown, deferred: (value: unknown) => boolean = () => false): Issue[] {
+  const field = 'openstack.portIds';
+  const issue = (value: unknown, problem: string, fix: string): Issue[] => [{ path, field, value, problem, fix }];
+  if (openstack === undefined) return [];
+  if (!isPlainObject(openstack)) return [{ path, field: 'openstack', value: openstack, problem: 'is not an object', fix: 'give { portIds: ["<port UUID>", …] }' }];
+  const portIds = openstack['portIds'];
+  if (deferred(portIds)) return [];
+  if (!Array.isArray(portIds)) {
+    return issue(portIds, 'is not a list of port IDs', typeof portIds === 'string' ? `give portIds: ${JSON.stringify([portIds])}` : 'give portIds: ["<port UUID>", …], from openstack port list');
+  }
+  if (portIds.length === 0) return issue(portIds, 'lists no port', 'give the Neutron port IDs of the nodes');
+  const problems = portIds.filter((id) => !deferred(id)).map(checkOpenStackPortId).filter((p) => p !== undefined);
+  const twice = portIds.find((id, i) => typeof id === 'string' && portIds.indexOf(id) !== i);
+  if (twice !== undefined) problems.push({ value: twice, problem: 'is listed twice', fix: 'list each port once' });
+  return toIssues(path, field, problems);
+}
 
 /** One entry of a port's `allowed_address_pairs`. */
 export interface AllowedAddressPair {

@@ -64,7 +64,7 @@ export function familyOfText(text: string): IpFamily {
 }
 
 /** Refuses addresses that cannot serve as a VIP (loopback, multicast, …). */
-function vipProblem(address: ipaddr.IPv4 | ipaddr.IPv6, item: string): Problem | undefined {
+export function vipProblem(address: ipaddr.IPv4 | ipaddr.IPv6, item: string): Problem | undefined {
   // Only these five ranges matter; address.range() would walk every special range there is.
   const range = ipaddr.subnetMatch(address, NOT_A_VIP, 'unicast');
   if (range === 'unicast') return undefined;

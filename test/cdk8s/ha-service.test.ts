@@ -68,3 +68,57 @@ describe('ExternalIpPool', () => {
     );
   });
 });
+
+describe('props of the wrong kind or shape fail synth naming the path, never a TypeError', () => {
+  const synthErrors = (build: (chart: Chart) => void): string => {
+    const app = new App({ outdir: Testing.app().outdir });
+    const chart = new Chart(app, 'c');
+    build(chart);
+    try {
+      app.synth();
+    } catch (error) {
+      expect(error).not.toBeInstanceOf(TypeError);
+      return (error as Error).message;
+    }
+    throw new Error('expected synth to fail');
+  };
+  const web = { exposure: 'externalIp', virtualIps: '192.0.2.1', selector: { app: 'web' }, ports: [{ port: 443 }] } as const;
+
+  test('a pool or workload that is not a construct of the right kind', () => {
+    expect(synthErrors((chart) => new HaService(chart, 'web', { ...web, virtualIps: undefined, pool: 'external-ips' as never }))).toContain(
+      `[c/web] 'pool' "external-ips" is not an ExternalIpPool; pass an ExternalIpPool, or leave it out`,
+    );
+    expect(synthErrors((chart) => new HaService(chart, 'router', { exposure: 'hostNetwork', virtualIps: '192.0.2.1', workload: { spec: {} } as never }))).toContain(
+      `[c/router] 'workload' {"spec":{}} is not a Deployment construct; pass a Deployment construct, or leave it out`,
+    );
+  });
+
+  test('ports, selector and virtualIps of the wrong shape, each once', () => {
+    const message = synthErrors((chart) => new HaService(chart, 'web', { ...web, virtualIps: 5, ports: { port: 443 }, selector: 'web' } as never));
+    expect(message.split('\n').filter((l) => l.includes('[c/web]'))).toHaveLength(3);
+    expect(message).toMatch(/'virtualIps' 5 is not a string or list of strings/);
+    expect(message).toMatch(/'ports' \{"port":443\} is not a list of ports/);
+    expect(message).toMatch(/'selector' "web" is not a map of labels/);
+  });
+
+  test('a bad cidr is reported once, not once per address', () => {
+    const message = synthErrors((chart) => new ExternalIpPool(chart, 'pool', { cidr: '127.0.0.0/24' }));
+    expect(message).toBe("Validation failed with the following errors:\n  [c/pool] 'cidr' \"127.0.0.0/24\" holds 127.0.0.1, a loopback address, which cannot be a VIP; use a range of addresses reachable from outside the cluster");
+  });
+});
+
+describe('an IPv6 /120 pool, as the docs allow', () => {
+  test('synthesizes a failover serving its 254 addresses in 254 VRRP groups', () => {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'edge' });
+    const pool = new ExternalIpPool(chart, 'pool', { cidr: '2001:db8::/120' });
+    new HaService(chart, 'web', { exposure: 'externalIp', pool, selector: { app: 'web' }, ports: [{ port: 443 }] });
+    const objects = Testing.synth(chart) as Obj[];
+    expect(pool.failover?.vrrpIds).toHaveLength(254);
+    const deployment = objects.find((o) => o.kind === 'Deployment')!;
+    const env = Object.fromEntries(deployment.spec.template.spec.containers[0].env.map((e: Obj) => [e.name, e.value]));
+    expect(env.OPENSHIFT_HA_VIP_GROUPS).toBe('254');
+    expect(env.OPENSHIFT_HA_VIRTUAL_IPS.split(',')).toHaveLength(254);
+    const service = objects.find((o) => o.kind === 'Service')!;
+    expect(pool.addresses).toContain(service.spec.externalIPs[0]);
+  });
+});

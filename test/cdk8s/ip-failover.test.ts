@@ -239,8 +239,25 @@ describe('RHOSP (openstack prop)', () => {
     new IpFailover(chart, 'b', { virtualIps: '192.0.2.2', openstack: { portIds: [] } });
     expect(() => app.synth()).toThrow(
       [
-        "[c/a] 'openstack' \"port; reboot\" is not an OpenStack port ID; use the port UUID from `openstack port list`",
-        "  [c/b] 'openstack' {\"portIds\":[]} lists no port; give the Neutron port IDs of the nodes",
+        "[c/a] 'openstack.portIds' \"port; reboot\" is not an OpenStack port ID; use the port UUID from `openstack port list`",
+        "  [c/b] 'openstack.portIds' [] lists no port; give the Neutron port IDs of the nodes",
+      ].join('\n'),
+    );
+  });
+
+  test('refuses port IDs of the wrong shape, once each: a string, an option, null, a port twice', () => {
+    const app = new App({ outdir: Testing.app().outdir });
+    const chart = new Chart(app, 'c');
+    new IpFailover(chart, 'a', { virtualIps: '192.0.2.1', openstack: { portIds: 'abc' as never } });
+    new IpFailover(chart, 'b', { virtualIps: '192.0.2.2', openstack: { portIds: ['-h'] } });
+    new IpFailover(chart, 'c', { virtualIps: '192.0.2.3', openstack: null as never });
+    new IpFailover(chart, 'd', { virtualIps: '192.0.2.4', openstack: { portIds: ['p1', 'p1'] } });
+    expect(() => app.synth()).toThrow(
+      [
+        "[c/a] 'openstack.portIds' \"abc\" is not a list of port IDs; give portIds: [\"abc\"]",
+        "  [c/b] 'openstack.portIds' \"-h\" is not an OpenStack port ID; use the port UUID from `openstack port list`",
+        "  [c/c] 'openstack' null is not an object; give { portIds: [\"<port UUID>\", …] }",
+        "  [c/d] 'openstack.portIds' \"p1\" is listed twice; list each port once",
       ].join('\n'),
     );
   });

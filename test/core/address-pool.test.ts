@@ -15,7 +15,21 @@ describe('parsePoolCidr', () => {
     expect(range('192.0.2.16/28').addresses).toEqual(Array.from({ length: 14 }, (_, i) => `192.0.2.${17 + i}`));
     expect(range('192.0.2.4/31').addresses).toEqual(['192.0.2.4', '192.0.2.5']);
     expect(range('192.0.2.9/32').addresses).toEqual(['192.0.2.9']);
-    expect(range('2001:DB8::/126')).toEqual({ cidr: '2001:db8::/126', addresses: ['2001:db8::1', '2001:db8::2', '2001:db8::3'] });
+    expect(range('2001:DB8::/126')).toEqual({ cidr: '2001:db8::/126', addresses: ['2001:db8::1', '2001:db8::2'] });
+  });
+
+  test('an IPv6 /120 has 254 addresses, as a /24 has: one VRRP group each fits the cluster limit', () => {
+    const r120 = range('2001:db8::100/120');
+    expect([r120.addresses.length, r120.addresses[0], r120.addresses[253]]).toEqual([254, '2001:db8::101', '2001:db8::1fe']);
+  });
+
+  test.each([
+    ['127.0.0.0/24', '127.0.0.1, a loopback address, which cannot be a VIP'],
+    ['224.0.0.0/28', '224.0.0.1, a multicast address, which cannot be a VIP'],
+    ['169.254.1.0/24', '169.254.1.1, a linkLocal address, which cannot be a VIP'],
+    ['fe80::/120', 'fe80::1, a linkLocal address, which cannot be a VIP'],
+  ])('a range of addresses no VIP may have, %s, is one problem, not one per address', (cidr, what) => {
+    expect(parsePoolCidr(cidr)).toEqual({ value: cidr, problem: `holds ${what}`, fix: 'use a range of addresses reachable from outside the cluster' });
   });
 
   test.each([

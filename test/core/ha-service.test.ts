@@ -95,7 +95,7 @@ describe('props', () => {
     [{ exposure: 'externalIp', virtualIps: '192.0.2.1', selector: { a: 'b' }, ports: [] }, /'ports' \[\] lists no port/],
     [{ exposure: 'externalIp', virtualIps: '192.0.2.1', ports: [{ port: 80 }] }, /'selector' \{\} selects no pods/],
     [{ exposure: 'externalIp', virtualIps: '192.0.2.1', selector: { a: 'b' }, ports: [{ port: 80 }, { port: 81 }] }, /'ports' 2 ports are not all named; name every port/],
-    [{ exposure: 'externalIp', virtualIps: '192.0.2.1', selector: { a: 'b' }, ports: [{ port: 70000 }] }, /'ports' 70000 is not a port/],
+    [{ exposure: 'externalIp', virtualIps: '192.0.2.1', selector: { a: 'b' }, ports: [{ port: 70000 }] }, /'ports' 70000 is not a service port; use a whole number from 1 to 65535/],
     [{ exposure: 'loadBalancer', virtualIps: '192.0.2.1' }, /'exposure' "loadBalancer" is not a way to expose a service/],
     [{ exposure: 'externalIp', virtualIps: '192.0.2.1', selector: { a: 'b' }, ports: [{ port: 80 }], name: 'Web' }, /'name' "Web" is not a valid name/],
   ])('refuses %j', (props, message) => {
@@ -107,5 +107,58 @@ describe('props', () => {
     expect(errors({ exposure: 'nodePort', selector: { a: 'b' }, ports: [{ port: 80, nodePort: 30080 }] }, { pool })).toMatch(
       /'pool' "192\.0\.2\.0\/28" serves ExternalIP services only/,
     );
+  });
+});
+
+describe('props checked by shape, and Service ports as the API server checks them', () => {
+  const web = { exposure: 'externalIp', virtualIps: '192.0.2.1', selector: { app: 'web' }, ports: [{ port: 443 }] } as const;
+  const lines = (props: Record<string, unknown>, extra: object = {}): string[] =>
+    errors({ ...web, ...props } as unknown as HaServiceOptions, extra).split('\n').filter((l) => l !== '');
+
+  test.each([
+    [{ virtualIps: 5 }, `'virtualIps' 5 is not a string or list of strings; give "192.0.2.10-12" or ["192.0.2.10"]`],
+    [{ ports: { port: 443 } }, `'ports' {"port":443} is not a list of ports; give a list such as [{ port: 443 }]`],
+    [{ ports: [null] }, `'ports' null is not a port; give { port: 443 }, with targetPort, nodePort, protocol and name as needed`],
+    [{ ports: [443] }, `'ports' 443 is not a port; give { port: 443 }, with targetPort, nodePort, protocol and name as needed`],
+    [{ selector: 'web' }, `'selector' "web" is not a map of labels; give labels such as {"app":"web"}`],
+    [{ selector: [] }, `'selector' [] is not a map of labels; give labels such as {"app":"web"}`],
+    [{ ports: [{ port: 443, protocol: 'ICMP' }] }, `'ports' "ICMP" is not a Service protocol; use 'TCP', 'UDP' or 'SCTP'`],
+    [{ ports: [{ port: 443, targetPort: 0 }] }, `'ports' 0 is not a target port; use a whole number from 1 to 65535`],
+    [{ ports: [{ port: 443, targetPort: 65536 }] }, `'ports' 65536 is not a target port; use a whole number from 1 to 65535`],
+    [{ ports: [{ port: 0 }] }, `'ports' 0 is not a service port; use a whole number from 1 to 65535`],
+    [{ namespace: 'Shop' }, `'namespace' "Shop" is not a valid name; use lower-case letters, digits and "-", at most 63 characters`],
+  ])('%j', (props, message) => {
+    expect(lines(props)).toEqual([`app/svc: ${message}`]);
+  });
+
+  test.each(['https-port-12345', 'HTTPS', '-https', 'https-', 'ht--ps', '8443', 'web_1', ''])('port name %j is not an IANA service name', (name) => {
+    expect(lines({ ports: [{ port: 443, name }] })).toEqual([
+      `app/svc: 'ports' ${JSON.stringify(name)} is not a port name; use up to 15 lower-case letters, digits and single "-" inside, with at least one letter, such as https`,
+    ]);
+  });
+
+  test.each(['https', 'h2c', 'web-8443', 'a'])('port name %j is one', (name) => {
+    expect(lines({ ports: [{ port: 443, name }] })).toEqual([]);
+  });
+
+  test('two ports of one name, one port twice, one node port twice', () => {
+    expect(lines({ ports: [{ port: 443, name: 'web' }, { port: 8443, name: 'web' }] })).toEqual([`app/svc: 'ports' "web" names two ports; give each port its own name`]);
+    expect(lines({ ports: [{ port: 443, name: 'a' }, { port: 443, name: 'b' }] })).toEqual([`app/svc: 'ports' "443/TCP" is listed twice; list each port and protocol once`]);
+    expect(lines({ ports: [{ port: 443, name: 'a' }, { port: 443, name: 'b', protocol: 'UDP' }] })).toEqual([]);
+    expect(lines({ exposure: 'nodePort', ports: [{ port: 443, name: 'a', nodePort: 30443 }, { port: 80, name: 'b', nodePort: 30443 }] })).toEqual([
+      `app/svc: 'ports' "30443/TCP" is the node port of two ports; give each port its own nodePort`,
+    ]);
+  });
+
+  test('a wrong-typed replicas or nodeSelector beside a workload gets its own message, not "differs"', () => {
+    const host = { exposure: 'hostNetwork', virtualIps: '192.0.2.1' };
+    expect(errors({ ...host, replicas: '3' } as unknown as HaServiceOptions, { workload: router })).toBe(`app/svc: 'replicas' "3" is not a replica count; use a whole number from 1 to 255`);
+    expect(errors({ ...host, nodeSelector: 'edge' } as unknown as HaServiceOptions, { workload: router })).toBe(`app/svc: 'nodeSelector' "edge" is not a map of labels; give labels such as {"edge":"true"}`);
+  });
+
+  test('workload facts are read defensively from any data', () => {
+    expect(workloadFactsOf('w', { spec: { replicas: 2, template: { spec: { nodeSelector: 'x', containers: [{ ports: 5 }, null, { ports: [{ containerPort: 80 }] }] } } } })).toEqual({
+      path: 'w', replicas: 2, nodeSelector: {}, hostNetwork: false, containerPorts: [80],
+    });
   });
 });
