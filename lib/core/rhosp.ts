@@ -248,16 +248,26 @@ export function rhospScripts(path: string, vips: readonly string[], portIds: rea
     // Tags print as `a, b` or `['a', 'b']`: one per line, then compare whole lines.
     `has_tag() { openstack port show -f value -c tags "$1" | tr ", '[]\\"" '\\n\\n\\n\\n\\n\\n' | grep -Fxq "${PAIR_TAG_PREFIX}$2"; }`,
   ];
+  // All or nothing, as the Pulumi resource: every port is read and checked before the first
+  // write, so a refusal on one port changes none. A port that cannot be read stops the script
+  // here too (set -e applies to these assignments, not to an `if` condition).
   const apply = [
     ...header('make the failover VIPs allowed address pairs on the node ports (RHOSP)'),
+    'refused=0',
+    'for port in $ports; do',
+    '  current=$(openstack port show -f value -c allowed_address_pairs "$port")',
+    '  for vip in $vips; do',
+    `    if printf '%s\\n' "$current" | grep -Fq "'$vip'" && ! has_tag "$port" "$vip"; then`,
+    `      echo "ipfailover: $vip is already an allowed address pair of port $port, not added by ipfailover (the cluster's API or ingress VIP); choose an address the cluster does not use" >&2`,
+    '      refused=1',
+    '    fi',
+    '  done',
+    'done',
+    'if [ "$refused" -ne 0 ]; then echo "ipfailover: no port was changed" >&2; exit 1; fi',
     'for port in $ports; do',
     '  mac=$(openstack port show -f value -c mac_address "$port")',
     '  for vip in $vips; do',
-    `    if pairs "$port" | grep -Fq "'$vip'"; then`,
-    `      if has_tag "$port" "$vip"; then continue; fi`,
-    `      echo "ipfailover: $vip is already an allowed address pair of port $port, not added by ipfailover (the cluster's API or ingress VIP); choose an address the cluster does not use" >&2`,
-    '      exit 1',
-    '    fi',
+    `    if pairs "$port" | grep -Fq "'$vip'"; then continue; fi`,
     `    openstack port set --allowed-address "ip-address=$vip,mac-address=$mac" --tag "${PAIR_TAG_PREFIX}$vip" "$port"`,
     '  done',
     'done',

@@ -133,6 +133,26 @@ describe('rhospScripts (the cdk8s artifact), run against a fake openstack CLI', 
     expect(result.ports).toEqual(fresh());
   });
 
+  test('apply is all or nothing: a refusal on a later port leaves the earlier ports unchanged', () => {
+    // worker-1 already carries 192.168.0.9 as the cluster's own pair; worker-2 comes first.
+    const ports = (): FakeNeutron => ({ 'worker-2': nodePort('worker-2', 'fa:16:3e:00:00:02'), 'worker-1': nodePort('worker-1', MAC, ['192.168.0.9']) });
+    const { apply } = rhospScripts('App/Edge', ['192.168.0.9', '1.1.1.1'], ['worker-2', 'worker-1']);
+    const result = run(apply, ports());
+    expect(result.ok).toBe(false);
+    expect(result.ports).toEqual(ports());
+    expect(result.log.filter((c) => c[1] !== 'show')).toEqual([]);
+    expect(result.stderr).toMatch(/192\.168\.0\.9 is already an allowed address pair of port worker-1/);
+    expect(result.stderr).toMatch(/no port was changed/);
+  });
+
+  test('apply stops before any write when a port cannot be read', () => {
+    const { apply } = rhospScripts('App/Edge', ['1.1.1.1'], ['master-0', 'gone']);
+    const result = run(apply, fresh());
+    expect(result.ok).toBe(false);
+    expect(result.ports).toEqual(fresh());
+    expect(result.stderr).toMatch(/No Port found for gone/);
+  });
+
   test('the same fake, driven through portChangeArgs, agrees with the plan', () => {
     const ports = fresh();
     const plan = planPortPairs(parsePortShow(fakeOpenstack(ports, ['port', 'show', '-f', 'json', '-c', 'id', '-c', 'mac_address', '-c', 'allowed_address_pairs', '-c', 'tags', 'master-0']), 'master-0'), ['1.1.1.1'], 'edge');
