@@ -12,6 +12,7 @@ export { normalize, nameFromId, type FailoverSpec, type InstanceContext, type No
 export { Planner, type PlannerOptions, type InstancePlan, type PlanOutcome, type IdRange } from './core/planner';
 export { failoverObjects, hostPortOf, INSTANCE_LABEL, type KubeObject } from './core/manifests';
 export {
+  checkOpenStackPorts,
   planPortPairs,
   portChangeArgs,
   portShowArgs,

@@ -201,6 +201,20 @@ export class Planner {
   }
 
   /**
+   * Every issue {@link add} would find for these props, without planning the instance or
+   * recording anything: for front ends that must check a child's props before registering any
+   * resource (a Pulumi HaService checks its failover's before its Service).
+   */
+  check(props: IpFailoverProps, context: InstanceContext): readonly Issue[] {
+    const { spec, issues, stack } = normalize(props, context);
+    const found: IssueEntry[] = [...issues];
+    this.checkStack(spec ? factsOf(spec) : stack, context.path, found);
+    // Not recorded, so the suggestion is worked out here, as if this were the next instance.
+    const fixes = this.suggestedOffsets();
+    return found.map((entry) => (isPending(entry) ? resolveEntry(entry, new Map([[entry, this.suggestionAfter(fixes, entry.groups)]])) : entry));
+  }
+
+  /**
    * Records that an object needs a service account; true for the first claim of a namespace and
    * name, whose claimant creates the account (so it is emitted once).
    */
@@ -236,6 +250,14 @@ export class Planner {
       if (offset !== undefined) for (let id = offset + 1; id <= offset + entry.groups; id++) taken.add(id);
     }
     return fixes;
+  }
+
+  /** The offset to suggest to an instance not recorded yet: after every recorded suggestion. */
+  private suggestionAfter(fixes: ReadonlyMap<PendingOffsetFix, number | undefined>, groups: number): number | undefined {
+    const taken = new Set(this.idOwner.keys());
+    for (const range of this.intended) for (let id = range.first; id <= range.last; id++) taken.add(id);
+    for (const [entry, offset] of fixes) if (offset !== undefined) for (let id = offset + 1; id <= offset + entry.groups; id++) taken.add(id);
+    return firstFit(taken, groups);
   }
 
   /** Checks what is known of one instance against the stack; returns the offset it would get. */

@@ -12,7 +12,7 @@ import { toEnv } from './env-contract';
 import { fnv1a } from './hash';
 import { toIssues, type Issue, type Problem } from './issues';
 import { CONTAINER_NAME, HOST_MOUNTS, HOST_VOLUMES, labelsOf, scriptsConfigMapName, type KubeObject } from './manifests';
-import { normalize, type FailoverSpec, type InstanceContext } from './normalize';
+import { checkPropsObject, normalize, type FailoverSpec, type InstanceContext } from './normalize';
 import type { IpFailoverProps } from './props';
 
 /** Props of a removal: the removed instance's props, and the nodes it ran on. */
@@ -120,6 +120,8 @@ function job(spec: FailoverSpec, image: string, env: ReturnType<typeof toEnv>, n
  * `remove`, so no planner is involved: the removal may stand where the instance stood.
  */
 export function planRemoval(props: IpFailoverRemovalProps, context: InstanceContext): RemovalPlan {
+  const notObject = checkPropsObject(context.path, props, '{ virtualIps: "192.0.2.10", nodes: ["worker-0"] }');
+  if (notObject.length > 0) return { jobs: [], configMapsToDelete: [], issues: notObject };
   const { nodes, removalImage, ...failoverProps } = props;
   const { spec, issues } = normalize(failoverProps, context);
   const found: Issue[] = [...issues];
@@ -128,7 +130,7 @@ export function planRemoval(props: IpFailoverRemovalProps, context: InstanceCont
   if (!Array.isArray(nodes) || nodes.length === 0) {
     found.push({ path: context.path, field: 'nodes', value: nodes, problem: 'lists no node', fix: 'list the hostnames of the nodes the failover pods ran on' });
   } else {
-    const problems = nodes.map(checkDnsSubdomain).filter((p) => p !== undefined);
+    const problems = nodes.map((node: unknown) => checkDnsSubdomain(node)).filter((p) => p !== undefined);
     found.push(...toIssues(context.path, 'nodes', problems));
     const twice = nodes.filter((n, i) => nodes.indexOf(n) !== i);
     if (twice.length > 0) found.push({ path: context.path, field: 'nodes', value: twice[0], problem: 'is listed twice', fix: 'list each node once' });

@@ -15,7 +15,7 @@ import type { PortPairPlan } from '../core/rhosp';
 export type OpenStackCli = (args: readonly string[]) => Promise<string>;
 
 /** The core functions the provider runs. */
-export type RhospCore = Pick<typeof Core, 'formatIssues' | 'parsePortShow' | 'planPortPairs' | 'portChangeArgs' | 'portShowArgs'>;
+export type RhospCore = Pick<typeof Core, 'checkOpenStackPorts' | 'formatIssues' | 'parsePortShow' | 'planPortPairs' | 'portChangeArgs' | 'portShowArgs'>;
 
 /**
  * The core as the provider finds it when it runs: by package name, from the program's
@@ -71,6 +71,11 @@ function isMissingPort(error: unknown): boolean {
  * no longer exists (its node was deleted, and our pairs with it) counts as done.
  */
 export async function reconcilePorts(core: RhospCore, cli: OpenStackCli, path: string, portIds: readonly string[], vips: readonly string[]): Promise<PortPairPlan[]> {
+  // Port IDs given as outputs are known only now: checked here, before the CLI ever sees one,
+  // as the component checks plain ones (an ID such as `-h` would be read as an option).
+  // (No port and no VIP is the removal from no dropped port: nothing to do, nothing to refuse.)
+  const bad = portIds.length === 0 && vips.length === 0 ? [] : core.checkOpenStackPorts(path, { portIds });
+  if (bad.length > 0) throw new Error(core.formatIssues(bad));
   const plans: PortPairPlan[] = [];
   for (const portId of portIds) {
     let output: string;

@@ -2,11 +2,12 @@ import * as pulumi from '@pulumi/pulumi';
 import { AddressAllocator, clusterNetworkPatch, parsePoolCidr, secondPoolIssue } from '../core/address-pool';
 import { formatIssueWithoutPath, formatIssues, isProblem, type Issue } from '../core/issues';
 import type { KubeObject } from '../core/manifests';
-import { nameFromId } from '../core/normalize';
+import { checkPropsObject, nameFromId } from '../core/normalize';
 import type { ExternalIpPoolProps } from '../core/props';
 import { childName, emitPatch } from './_emit';
+import { checkPulumiArgs, plannerArg } from './_inputs';
 import { stackPlanner } from './_planner-scope';
-import { IpFailover, type IpFailoverArgs } from './ip-failover';
+import { IpFailover, propsOf, type IpFailoverArgs } from './ip-failover';
 
 /**
  * Args of {@link ExternalIpPool}: the cdk8s props, plus the Pulumi additions of
@@ -43,23 +44,25 @@ export class ExternalIpPool extends pulumi.ComponentResource {
 
   constructor(name: string, args: ExternalIpPoolArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super(EXTERNAL_IP_POOL_TYPE, name, {}, opts);
+    const notObject = checkPropsObject(name, args, '{ cidr: "192.0.2.0/28" }');
+    if (notObject.length > 0) throw new pulumi.ResourceError(formatIssues(notObject), this, true);
     const { cidr, planner: given, ...failoverArgs } = args;
-    this.planner = given ?? stackPlanner();
-    const issues: Issue[] = [];
+    const issues: Issue[] = checkPulumiArgs(name, { openstack: failoverArgs.openstack, planner: given });
+    this.planner = plannerArg(given, stackPlanner);
     const earlier = this.planner.claimPool(name);
     if (earlier !== undefined) issues.push(secondPoolIssue(name, cidr, earlier));
     const range = parsePoolCidr(cidr);
     if (isProblem(range)) issues.push({ path: name, field: 'cidr', ...range });
-    if (issues.length > 0 || isProblem(range)) throw new pulumi.ResourceError(formatIssues(issues), this, true);
+    const failoverName = `${name}-failover`;
+    const failover: IpFailoverArgs | undefined = isProblem(range) ? undefined : { name: `ipf-${nameFromId(name)}`, ...failoverArgs, virtualIps: range.addresses, planner: this.planner };
+    // The failover's props are checked before any child is registered: all or nothing.
+    if (issues.length === 0 && failover) issues.push(...this.planner.check(propsOf(failover), { path: failoverName, id: failoverName }));
+    if (issues.length > 0 || !failover || isProblem(range)) throw new pulumi.ResourceError(formatIssues(issues), this, true);
 
     this.cidr = range.cidr;
     this.addresses = range.addresses;
     this.allocator = new AddressAllocator(range);
-    this.failover = new IpFailover(
-      `${name}-failover`,
-      { name: `ipf-${nameFromId(name)}`, ...failoverArgs, virtualIps: range.addresses, planner: this.planner },
-      { parent: this },
-    );
+    this.failover = new IpFailover(failoverName, failover, { parent: this });
     const network = clusterNetworkPatch(range) as KubeObject;
     this.clusterNetwork = emitPatch(childName(name, network), network, { parent: this });
     this.registerOutputs({ cidr: this.cidr, addresses: this.addresses, failover: this.failover.deploymentName });

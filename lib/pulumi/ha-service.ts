@@ -1,12 +1,14 @@
 import type * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { resolveHaService, workloadFactsOf, type WorkloadFacts } from '../core/ha-service';
+import { isPlainObject } from '../core/fields';
+import { resolveHaService, workloadFactsOf, wrongKindIssue, type WorkloadFacts } from '../core/ha-service';
 import { formatIssues, type Issue } from '../core/issues';
 import type { HaServiceOptions } from '../core/props';
 import { childName, emitObject } from './_emit';
 import { stackPlanner } from './_planner-scope';
-import type { ExternalIpPool } from './external-ip-pool';
-import { IpFailover, type IpFailoverArgs } from './ip-failover';
+import { ExternalIpPool } from './external-ip-pool';
+import { checkPulumiArgs, isUnresolved, plannerArg, unresolvedIn } from './_inputs';
+import { IpFailover, propsOf, type IpFailoverArgs } from './ip-failover';
 
 /**
  * Args of {@link HaService}: the cdk8s props, with the pool and workload as Pulumi values and
@@ -31,19 +33,6 @@ export interface HaServiceArgs extends Omit<HaServiceOptions, 'image'>, Pick<IpF
 
 /** Type token of {@link HaService}. */
 export const HA_SERVICE_TYPE = 'ipfailover:index:HaService';
-
-const isUnresolved = (value: unknown): boolean => pulumi.Output.isInstance(value) || value instanceof Promise;
-
-/** Where an `Output` or promise hides in a value, if anywhere. */
-function unresolvedIn(value: unknown, where: string, depth = 0): string | undefined {
-  if (isUnresolved(value)) return where;
-  if (depth > 8 || typeof value !== 'object' || value === null) return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    const found = unresolvedIn(inner, `${where}.${key}`, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
-}
 
 type Json = Record<string, unknown>;
 
@@ -97,15 +86,29 @@ export class HaService extends pulumi.ComponentResource {
 
   constructor(name: string, args: HaServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super(HA_SERVICE_TYPE, name, {}, opts);
-    const { pool, workload, image, openstack, planner: given, ...options } = args;
-    const planner = given ?? pool?.planner ?? stackPlanner();
+    const given = isPlainObject(args) ? args : ({} as Partial<HaServiceArgs>);
+    const { pool: poolArg, workload: workloadArg, image, openstack, planner: plannerGiven, ...options } = given;
+    // JavaScript callers skip the types: a pool or workload of the wrong kind is an issue, not a TypeError.
+    const pool = poolArg instanceof ExternalIpPool ? poolArg : undefined;
+    const workload = isPlainObject(workloadArg) ? (workloadArg as k8s.apps.v1.DeploymentArgs) : undefined;
+    const issues: Issue[] = [
+      ...(poolArg !== undefined && !pool ? [wrongKindIssue(name, 'pool', poolArg, 'an ExternalIpPool')] : []),
+      ...(workloadArg !== undefined && !workload ? [wrongKindIssue(name, 'workload', workloadArg, 'the args of a k8s.apps.v1.Deployment')] : []),
+      ...checkPulumiArgs(name, { openstack, planner: plannerGiven }),
+    ];
+    const planner = plannerArg(plannerGiven, () => pool?.planner ?? stackPlanner());
     const facts = workload ? workloadOf(name, workload) : undefined;
-    if (facts && 'problem' in facts) throw new pulumi.ResourceError(formatIssues([facts]), this, true);
-    const resolved = resolveHaService(options, { path: name, id: name, ...(pool && { pool: pool.allocator }), ...(facts && { workload: facts }) });
-    const issues: Issue[] = [...resolved.issues];
+    if (facts && 'problem' in facts) throw new pulumi.ResourceError(formatIssues([...issues, facts]), this, true);
+    const workloadFacts = facts;
+    const resolved = resolveHaService((isPlainObject(args) ? options : args) as HaServiceOptions, { path: name, id: name, ...(pool && { pool: pool.allocator }), ...(workloadFacts && { workload: workloadFacts }) });
+    issues.push(...resolved.issues);
     if (openstack && resolved.issues.length === 0 && !resolved.failover) {
       issues.push({ path: name, field: 'openstack', value: pool?.cidr, problem: "is ignored: the pool's failover serves these VIPs", fix: 'set openstack on the ExternalIpPool' });
     }
+    const failoverName = `${name}-failover`;
+    const failoverArgs: IpFailoverArgs | undefined = resolved.failover && { ...resolved.failover, planner, ...(image !== undefined && { image }), ...(openstack && { openstack }) };
+    // The failover's props are checked too before the Service is registered: all or nothing.
+    if (issues.length === 0 && failoverArgs) issues.push(...planner.check(propsOf(failoverArgs), { path: failoverName, id: failoverName }));
     if (issues.length > 0) throw new pulumi.ResourceError(formatIssues(issues), this, true);
 
     this.serviceName = resolved.name;
@@ -113,10 +116,7 @@ export class HaService extends pulumi.ComponentResource {
     if (resolved.service) {
       this.service = emitObject(childName(name, resolved.service), resolved.service, { parent: this }) as k8s.core.v1.Service;
     }
-    if (resolved.failover) {
-      const failoverArgs: IpFailoverArgs = { ...resolved.failover, planner, ...(image !== undefined && { image }), ...(openstack && { openstack }) };
-      this.failover = new IpFailover(`${name}-failover`, failoverArgs, { parent: this });
-    }
+    if (failoverArgs) this.failover = new IpFailover(failoverName, failoverArgs, { parent: this });
     this.registerOutputs({
       serviceName: this.serviceName,
       virtualIps: this.virtualIps,

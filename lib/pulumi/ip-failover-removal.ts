@@ -4,7 +4,9 @@ import { serviceAccountObjects } from '../core/manifests';
 import type { Planner } from '../core/planner';
 import { planRemoval, type IpFailoverRemovalProps } from '../core/removal';
 import { childName, emitObject } from './_emit';
+import { checkPulumiArgs, plannerArg } from './_inputs';
 import { stackPlanner } from './_planner-scope';
+import { isPlainObject } from '../core/fields';
 
 /** Args of {@link IpFailoverRemoval}: the removed instance's props, its nodes, and a planner. */
 export interface IpFailoverRemovalArgs extends IpFailoverRemovalProps {
@@ -37,10 +39,11 @@ export class IpFailoverRemoval extends pulumi.ComponentResource {
 
   constructor(name: string, args: IpFailoverRemovalArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super(IP_FAILOVER_REMOVAL_TYPE, name, {}, opts);
-    const { planner: given, ...props } = args;
-    const plan = planRemoval(props, { path: name, id: name });
-    if (!plan.spec || plan.issues.length > 0) throw new pulumi.ResourceError(formatIssues(plan.issues), this, true);
-    const planner = given ?? stackPlanner();
+    const { planner: given, ...props } = isPlainObject(args) ? args : { planner: undefined };
+    const plan = planRemoval((isPlainObject(args) ? props : args) as IpFailoverRemovalProps, { path: name, id: name });
+    const issues = [...plan.issues, ...checkPulumiArgs(name, { planner: given })];
+    if (!plan.spec || issues.length > 0) throw new pulumi.ResourceError(formatIssues(issues), this, true);
+    const planner = plannerArg(given, stackPlanner);
     const accountObjects = planner.claimServiceAccount(plan.spec.namespace, plan.spec.serviceAccountName) ? serviceAccountObjects(plan.spec) : [];
     const accounts = accountObjects.map((obj) => emitObject(childName(name, obj), obj, { parent: this }));
     this.jobs = plan.jobs.map((obj) => emitObject(childName(name, obj), obj, { parent: this, dependsOn: accounts }));

@@ -5,10 +5,12 @@ import { toEnv } from '../core/env-contract';
 import { formatIssues } from '../core/issues';
 import { failoverObjects, type KubeObject } from '../core/manifests';
 import type { InstancePlan, Planner } from '../core/planner';
+import { isPlainObject } from '../core/fields';
 import { omitKeys } from '../core/objects';
 import type { IpFailoverProps } from '../core/props';
 import { canonicalAddress } from '../core/rhosp';
 import { childName, emitObject } from './_emit';
+import { checkPulumiArgs, isUnresolved, plannerArg } from './_inputs';
 import { serviceAccountOwners, stackPlanner } from './_planner-scope';
 import { AllowedAddressPairs } from './_rhosp-ports';
 
@@ -76,10 +78,6 @@ export interface IpFailoverArgs extends Omit<IpFailoverProps, 'image'> {
 /** Type token of {@link IpFailover}. */
 export const IP_FAILOVER_TYPE = 'ipfailover:index:IpFailover';
 
-/** The image a placeholder stands for while an `Output` image is planned. */
-function plannedImage(image: pulumi.Input<string> | undefined): string | undefined {
-  return typeof image === 'string' ? image : undefined;
-}
 
 /** The Deployment with its container image replaced by an `Input` (the planner saw the default). */
 function withImage(obj: KubeObject, image: pulumi.Input<string>): KubeObject {
@@ -130,9 +128,17 @@ export class IpFailover extends pulumi.ComponentResource {
 
   constructor(name: string, args: IpFailoverArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super(IP_FAILOVER_TYPE, name, {}, opts);
-    const planner = args.planner ?? stackPlanner();
-    const { plan, issues } = planner.add(propsOf(args), { path: name, id: name });
+    const given = isPlainObject(args) ? args : ({} as Partial<IpFailoverArgs>);
+    const planner = plannerArg(given.planner, stackPlanner);
+    const context = { path: name, id: name };
+    const props = isPlainObject(args) ? propsOf(args) : (args as unknown as IpFailoverProps);
+    // Everything is checked before the first child is registered.
+    const own = checkPulumiArgs(name, given);
+    if (own.length > 0) throw new pulumi.ResourceError(formatIssues([...planner.check(props, context), ...own]), this, true);
+    const { plan, issues } = planner.add(props, context);
     if (!plan) throw new pulumi.ResourceError(formatIssues(issues), this, true);
+    const checked = args as IpFailoverArgs;
+    const openstackModule = checked.openstack?.reserveOn ? loadOpenstack(name, this) : undefined;
 
     this.deploymentName = plan.spec.name;
     this.namespace = plan.spec.namespace;
@@ -141,14 +147,14 @@ export class IpFailover extends pulumi.ComponentResource {
     this.groups = plan.groups;
     this.virtualIps = plan.settings.virtualIps;
     this.env = Object.fromEntries(toEnv(plan.settings).map((v) => [v.name, v.value]));
-    this.resources = this.emitKubernetes(name, plan, args.image, serviceAccountOwners(planner));
+    this.resources = this.emitKubernetes(name, plan, checked.image, serviceAccountOwners(planner));
     this.deployment = this.resources.find((r): r is k8s.apps.v1.Deployment => r instanceof k8s.apps.v1.Deployment) as k8s.apps.v1.Deployment;
 
-    this.vipPorts = args.openstack?.reserveOn ? this.reserveVips(name, args.openstack.reserveOn) : [];
-    if (args.openstack) {
+    this.vipPorts = openstackModule && checked.openstack?.reserveOn ? this.reserveVips(openstackModule, name, checked.openstack.reserveOn) : [];
+    if (checked.openstack) {
       this.allowedAddressPairs = new AllowedAddressPairs(
         `${name}-allowed-address-pairs`,
-        { path: name, portIds: args.openstack.portIds, vips: this.virtualIps.map(canonicalAddress), cli: args.openstack.cli ?? 'openstack' },
+        { path: name, portIds: checked.openstack.portIds, vips: this.virtualIps.map(canonicalAddress), cli: checked.openstack.cli ?? 'openstack' },
         { parent: this, dependsOn: [...this.vipPorts] },
       );
     }
@@ -174,7 +180,7 @@ export class IpFailover extends pulumi.ComponentResource {
     const emitted: pulumi.CustomResource[] = [];
     for (const obj of failoverObjects(plan)) {
       const isDeployment = obj.kind === 'Deployment';
-      const object = isDeployment && image !== undefined && typeof image !== 'string' ? withImage(obj, image) : obj;
+      const object = isDeployment && isUnresolved(image) ? withImage(obj, image as pulumi.Input<string>) : obj;
       // Pods are admitted against the SCC bindings: create the account and bindings first,
       // including those of the instance that owns a shared account.
       const dependsOn = isDeployment ? [...emitted, ...(owners.get(accountKey) ?? [])] : [];
@@ -186,8 +192,7 @@ export class IpFailover extends pulumi.ComponentResource {
     return emitted;
   }
 
-  private reserveVips(name: string, on: VipReservationArgs): pulumi.CustomResource[] {
-    const openstack = loadOpenstack(name, this);
+  private reserveVips(openstack: typeof OpenStack, name: string, on: VipReservationArgs): pulumi.CustomResource[] {
     return this.virtualIps.map(
       (vip) =>
         new openstack.networking.Port(
@@ -233,9 +238,11 @@ function vipLabel(vip: string): string {
 /** Args that are not props: the planner never sees them. */
 const PULUMI_ONLY = ['openstack', 'planner', 'image'] as const;
 
-/** The args the planner sees: the props, with an `Output` image left to the default for checking. */
-function propsOf(args: IpFailoverArgs): IpFailoverProps {
+/**
+ * The args the planner sees: the props, with an `Output` image left to the default for checking
+ * (it is known only later). Any other image, a number too, is checked as given.
+ */
+export function propsOf(args: IpFailoverArgs): IpFailoverProps {
   const props: IpFailoverProps = omitKeys(args, PULUMI_ONLY);
-  const planned = plannedImage(args.image);
-  return planned === undefined ? props : { ...props, image: planned };
+  return args.image === undefined || isUnresolved(args.image) ? props : { ...props, image: args.image as string };
 }

@@ -174,6 +174,12 @@ describe('the allowed address pairs provider against a fake Neutron', () => {
     expect(writes()).toEqual([]);
   });
 
+  test.each([[['-h']], [['master-0', '--help']], [[]], [['a b']]])('port IDs known only when they resolve, %j, never reach the CLI', async (portIds) => {
+    const provider = allowedAddressPairsProvider(cli, () => core);
+    await expect(provider.create(state(['192.0.2.10'], portIds))).rejects.toThrow(/^edge: 'openstack\.portIds' .+; .+/);
+    expect(log).toEqual([]);
+  });
+
   test('diff reports no change for the same ports and VIPs in another order', async () => {
     const provider = allowedAddressPairsProvider(cli, () => core);
     const diff = await provider.diff!('x', state(['192.0.2.10', '192.0.2.11']), state(['192.0.2.11', '192.0.2.10'], ['master-1', 'master-0']));
