@@ -243,11 +243,16 @@ export class Planner {
     const taken = new Set(this.idOwner.keys());
     for (const range of this.intended) for (let id = range.first; id <= range.last; id++) taken.add(id);
     const fixes = new Map<PendingOffsetFix, number | undefined>();
+    // One suggestion per instance, however many owners it overlaps.
+    const byPath = new Map<string, number | undefined>();
     for (const entry of [...this.issuesByPath.values()].flat()) {
-      if (!isPending(entry) || fixes.has(entry)) continue;
-      const offset = firstFit(taken, entry.groups);
-      fixes.set(entry, offset);
-      if (offset !== undefined) for (let id = offset + 1; id <= offset + entry.groups; id++) taken.add(id);
+      if (!isPending(entry)) continue;
+      if (!byPath.has(entry.path)) {
+        const offset = firstFit(taken, entry.groups);
+        byPath.set(entry.path, offset);
+        if (offset !== undefined) for (let id = offset + 1; id <= offset + entry.groups; id++) taken.add(id);
+      }
+      fixes.set(entry, byPath.get(entry.path));
     }
     return fixes;
   }

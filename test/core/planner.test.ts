@@ -46,6 +46,18 @@ describe('VRRP ID allocation', () => {
     ]);
   });
 
+  test('an instance overlapping several owners gets one suggestion, and leaves room for the next', () => {
+    // Found by the property below: f once got three different offsets, and g none.
+    const planner = plan([
+      { virtualIps: '192.0.2.1', vrrpIdOffset: 117 },
+      { virtualIps: '192.0.2.2', vrrpIdOffset: 118 },
+      { virtualIps: vips(1, 28), vrrpIdOffset: 117 },
+      { virtualIps: vips(2, 26), vrrpIdOffset: 92 },
+    ]);
+    expect(planner.issuesFor('app/c').map((i) => i.fix)).toEqual(['use 0 (first free)', 'use 0 (first free)']);
+    expect(planner.issuesFor('app/d').map((i) => i.fix)).toEqual(['use 28 (first free)']);
+  });
+
   test('a suggestion leaves the offset another instance asked for alone, though its other props are bad', () => {
     const planner = plan([{ virtualIps: '192.0.2.1-2' }, { virtualIps: '192.0.2.10', vrrpIdOffset: 1 }, { virtualIps: '192.0.2.20-21', vrrpIdOffset: 2, monitorPort: -1 }]);
     expect(planner.issuesFor('app/b')[0]?.fix).toBe('use 4 (first free)');
