@@ -108,7 +108,10 @@ function propsOf(settings: AgentSettings, name: string, namespace: string): IpFa
 /** Reads every failover Deployment of `objects` and plans them as one stack, in order. */
 export function planManifests(objects: readonly unknown[], options: PlannerOptions = {}): PlanReport {
   const planner = new Planner(options);
-  const issues: Issue[] = [];
+  // An issue of the manifests, or the path whose planner issues stand there: those are read at
+  // the end, when every instance is placed, so a suggested offset is free of the later ones too.
+  const slots: Array<Issue | { readonly planned: string }> = [];
+  const issues = { push: (...found: Issue[]): number => slots.push(...found) };
   const instances: PlanRow[] = [];
   const warnings: string[] = [];
   for (const obj of objects) {
@@ -135,8 +138,8 @@ export function planManifests(objects: readonly unknown[], options: PlannerOptio
     if (specReplicas !== read.settings.replicas) {
       issues.push({ path, field: ENV_NAMES.replicas, value: read.settings.replicas, problem: `differs from spec.replicas ${String(specReplicas)}`, fix: 'make them equal, as the docs require' });
     }
-    const { plan, issues: conflicts } = planner.add(propsOf(read.settings, name, namespace), { path, id: name });
-    issues.push(...conflicts);
+    const { plan } = planner.add(propsOf(read.settings, name, namespace), { path, id: name });
+    if (!slots.some((s) => 'planned' in s && s.planned === path)) slots.push({ planned: path });
     if (plan) {
       instances.push({
         namespace,
@@ -149,11 +152,12 @@ export function planManifests(objects: readonly unknown[], options: PlannerOptio
       });
     }
   }
-  if (instances.length === 0 && issues.length === 0 && warnings.length === 0) {
+  const found = slots.flatMap((s) => ('planned' in s ? planner.issuesFor(s.planned) : [s]));
+  if (instances.length === 0 && found.length === 0 && warnings.length === 0) {
     const callout = objects.some(hasCallout) ? '; an env name has text after it (the docs\' callout numbers?): remove it' : '';
     warnings.push(`no failover Deployment found (one whose container sets ${ENV_NAMES.virtualIps})${callout}`);
   }
-  return { instances, groupsUsed: planner.groupCount, groupLimit: MAX_CLUSTER_GROUPS, freeVrrpIds: planner.freeVrrpIdRanges(), issues, warnings };
+  return { instances, groupsUsed: planner.groupCount, groupLimit: MAX_CLUSTER_GROUPS, freeVrrpIds: planner.freeVrrpIdRanges(), issues: found, warnings };
 }
 
 const range = (r: IdRange): string => (r.first === r.last ? String(r.first) : `${r.first}..${r.last}`);

@@ -207,3 +207,17 @@ describe('ipfailover plan on unusual and hostile input', () => {
     expect(reserved.stdout).toMatch(/"1\.1\.1\.1" .*reserved/);
   });
 });
+
+test('a suggested offset stays free of the instances placed after it', () => {
+  const at = (name: string, offset: string): Record<string, any> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const d = docsDeployment();
+    d.metadata.name = name;
+    const env = d.spec.template.spec.containers[0].env as Array<{ name: string; value: string }>;
+    env.find((v) => v.name === 'OPENSHIFT_HA_VIRTUAL_IPS')!.value = `10.${name.length}.0.1-2`;
+    env.find((v) => v.name === 'OPENSHIFT_HA_VRRP_ID_OFFSET')!.value = offset;
+    return d;
+  };
+  // a: IDs 1..2; b asks for 1..2 too; c takes 3..4 after b. "use 2" would collide with c.
+  const report = planManifests([at('a', '0'), at('bb', '0'), at('ccc', '2')]);
+  expect(report.issues.map((i) => i.fix)).toEqual(['use 4 (first free)']);
+});
