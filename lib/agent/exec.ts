@@ -4,6 +4,9 @@
  */
 import { execFile } from 'node:child_process';
 
+/** The exit code the runner gives for a program it could not start (not installed, not executable). */
+export const NOT_STARTED = 127;
+
 /** What a finished command gave. */
 export interface RunResult {
   /** Exit code; 127 when the program could not be started. */
@@ -19,7 +22,7 @@ export type Runner = (program: string, args: readonly string[]) => Promise<RunRe
 export const execRunner: Runner = (program, args) =>
   new Promise((resolve) => {
     execFile(program, [...args], { encoding: 'utf8', timeout: 10_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 127;
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : NOT_STARTED;
       resolve({ code, stdout, stderr: stderr || (error && typeof error.code !== 'number' ? error.message : '') });
     });
   });

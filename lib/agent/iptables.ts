@@ -6,7 +6,7 @@
  * Idempotent by an exact-rule check (`iptables -C`), not by grepping `iptables -S` as Red Hat's
  * image does (where any rule mentioning the address, even a DROP, suppressed the insert).
  */
-import { firstLine, type Runner } from './exec';
+import { firstLine, NOT_STARTED, type Runner, type RunResult } from './exec';
 
 /** The VRRP multicast group (RFC 5798). */
 export const VRRP_GROUP = '224.0.0.18/32';
@@ -24,8 +24,22 @@ export type EnsureOutcome = 'disabled' | 'present' | 'added' | 'no-chain';
 /** `-w`: wait for the xtables lock rather than fail when another writer holds it. */
 const WAIT = ['-w', '5'];
 
+/** An `iptables` that could not run at all, in words, with the fix. */
+export function iptablesMissing(result: RunResult): string {
+  return `iptables could not be run (${firstLine(result)}); install iptables (the nft backend, as the image has) or set OPENSHIFT_HA_IPTABLES_CHAIN to "" to manage no rule`;
+}
+
+/**
+ * Whether the chain exists. `-L` exits 1 for a missing chain (legacy: "No chain/target/match";
+ * nft: "chain … is incompatible"); any other failure, such as no `iptables` at all or no
+ * privilege, is not a missing chain and throws, saying what is really wrong.
+ */
 async function chainExists(run: Runner, chain: string): Promise<boolean> {
-  return (await run('iptables', [...WAIT, '-n', '-L', chain])).code === 0;
+  const result = await run('iptables', [...WAIT, '-n', '-L', chain]);
+  if (result.code === 0) return true;
+  if (result.code === 1) return false;
+  if (result.code === NOT_STARTED) throw new Error(iptablesMissing(result));
+  throw new Error(`iptables could not list chain ${chain}: ${firstLine(result)}`);
 }
 
 async function rulePresent(run: Runner, chain: string, configName: string): Promise<boolean> {

@@ -13,11 +13,22 @@ export class FakeHost {
     ['eth0', [{ local: '192.0.2.1', prefixlen: 24, family: 'inet' }]],
   ]);
   readonly calls: string[][] = [];
+  /** Programs that are not installed: the runner says so as it does for ENOENT. */
+  readonly missing = new Set<string>();
+  /** `ip addr del` refused, as iproute2 refuses a non-root user. */
+  ipDenied = false;
 
   readonly run: Runner = async (program, args) => {
     this.calls.push([program, ...args]);
+    if (this.missing.has(program)) return { code: 127, stdout: '', stderr: `spawn ${program} ENOENT` };
+    if (program === 'keepalived') return { code: 0, stdout: '', stderr: 'Keepalived v2.2.7 (01/16,2022)' };
     return program === 'iptables' ? this.iptables(args.slice(2).filter((a) => a !== '-n')) : this.ip([...args]);
   };
+
+  /** The addresses on an interface. */
+  held(iface = 'eth0'): string[] {
+    return (this.addresses.get(iface) ?? []).map((a) => a.local);
+  }
 
   private iptables(args: readonly string[]): RunResult {
     const [op, chain, ...rest] = args;
@@ -51,6 +62,7 @@ export class FakeHost {
       return { code: 0, stdout: JSON.stringify([{ ifname: iface, addr_info: list.map((a) => ({ ...a, scope: 'global' })) }]), stderr: '' };
     }
     if (args[0] === 'addr' && args[1] === 'del') {
+      if (this.ipDenied) return { code: 2, stdout: '', stderr: 'RTNETLINK answers: Operation not permitted' };
       const [address] = args[2]!.split('/');
       const list = this.addresses.get(args[4]!) ?? [];
       const i = list.findIndex((a) => a.local === address);
@@ -188,3 +200,4 @@ export class FakeFs implements ScriptFs {
     };
   }
 }
+

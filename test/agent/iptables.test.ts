@@ -46,4 +46,17 @@ describe('the VRRP iptables rule', () => {
     const run: typeof host.run = async (p, a) => (a.includes('-I') ? { code: 4, stdout: '', stderr: 'iptables: Permission denied (you must be root).\n' } : host.run(p, a));
     await expect(ensureVrrpRule(run, 'INPUT', 'ipf')).rejects.toThrow('iptables could not add the VRRP rule to chain INPUT: iptables: Permission denied (you must be root).');
   });
+
+  test('a missing iptables is reported as such, by ensure and by remove, never as a missing chain', async () => {
+    const host = new FakeHost();
+    host.missing.add('iptables');
+    const message = 'iptables could not be run (spawn iptables ENOENT); install iptables (the nft backend, as the image has) or set OPENSHIFT_HA_IPTABLES_CHAIN to "" to manage no rule';
+    await expect(ensureVrrpRule(host.run, 'INPUT', 'ipf')).rejects.toThrow(message);
+    await expect(removeVrrpRule(host.run, 'INPUT', 'ipf')).rejects.toThrow(message);
+  });
+
+  test('iptables refused (not root, exit 4): an error with its words, not a missing chain', async () => {
+    const run = async (): Promise<{ code: number; stdout: string; stderr: string }> => ({ code: 4, stdout: '', stderr: 'iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n' });
+    await expect(ensureVrrpRule(run, 'INPUT', 'ipf')).rejects.toThrow('iptables could not list chain INPUT: iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)');
+  });
 });
