@@ -121,12 +121,25 @@ function checkScriptSource(c: PropChecker, field: string, source: unknown): void
  */
 function checkScriptFiles(c: PropChecker, check: ScriptSource | undefined, notify: ScriptSource | undefined): void {
   if (check === undefined || notify === undefined) return;
+  checkPathUnderMount(c, 'checkScript', check, mountedFileOf(notify, NOTIFY_SCRIPT_FILE));
+  checkPathUnderMount(c, 'notifyScript', notify, mountedFileOf(check, CHECK_SCRIPT_FILE));
   const file = mountedFileOf(check, CHECK_SCRIPT_FILE);
   if (file === undefined || file !== mountedFileOf(notify, NOTIFY_SCRIPT_FILE)) return;
   if ('configMap' in check && 'configMap' in notify && check.configMap === notify.configMap) return;
   const [field, other, otherSource] = 'configMap' in notify ? ['notifyScript', 'checkScript', check] : ['checkScript', 'notifyScript', notify];
   const from = 'inline' in otherSource ? `the inline ${other}` : `the ${other} from ConfigMap ${JSON.stringify((otherSource as { configMap: string }).configMap)}`;
   c.check(`${field}.key`, { value: file, problem: `lands on ${SCRIPTS_MOUNT_PATH}/${file}, as ${from} does`, fix: 'give the two scripts different file names' });
+}
+
+/**
+ * A `{ path }` inside the scripts mount is hidden by it when the other script mounts the volume
+ * there, unless it names the very file the other script puts there.
+ */
+function checkPathUnderMount(c: PropChecker, field: string, source: ScriptSource, otherFile: string | undefined): void {
+  if (!('path' in source) || !source.path.startsWith(`${SCRIPTS_MOUNT_PATH}/`)) return;
+  if (otherFile === undefined || source.path === `${SCRIPTS_MOUNT_PATH}/${otherFile}`) return;
+  const fix = `give the script as { configMap, key }, or keep it outside ${SCRIPTS_MOUNT_PATH}`;
+  c.check(`${field}.path`, { value: source.path, problem: `is hidden by the scripts volume this instance mounts at ${SCRIPTS_MOUNT_PATH}`, fix });
 }
 
 function checkPreemption(preemption: unknown): Problem | undefined {

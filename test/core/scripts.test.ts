@@ -140,3 +140,17 @@ describe('script source validation', () => {
     expect(issuesOf(props)).toBe('');
   });
 });
+
+describe('a { path } script inside the scripts mount', () => {
+  test('is refused when the other script mounts the volume over it', () => {
+    expect(issuesOf({ checkScript: { path: '/etc/keepalive/mycheck.sh' }, notifyScript: INLINE })).toBe(
+      "app/edge: 'checkScript.path' \"/etc/keepalive/mycheck.sh\" is hidden by the scripts volume this instance mounts at /etc/keepalive; give the script as { configMap, key }, or keep it outside /etc/keepalive",
+    );
+    expect(issuesOf({ checkScript: { configMap: 'mine', key: 'check.sh' }, notifyScript: { path: '/etc/keepalive/notify.sh' } })).toMatch(/^app\/edge: 'notifyScript.path' .* is hidden by the scripts volume/);
+  });
+
+  test('is fine when nothing is mounted there (the docs mount their own ConfigMap and give the path)', () => {
+    expect(issuesOf({ checkScript: { path: '/etc/keepalive/mycheck.sh' }, notifyScript: { path: '/usr/local/bin/notify.sh' } })).toBe('');
+    expect(issuesOf({ checkScript: { path: '/etc/keepalive/mycheck.sh' } })).toBe('');
+  });
+});
