@@ -1,21 +1,27 @@
 /**
- * `ipfailover agent`: validate the environment, write keepalived.conf atomically, ensure the
- * VRRP firewall rule, run keepalived in the foreground and supervise it. Every dependency on the
- * outside world (commands, spawning, signals, files, output) is injected.
+ * `ipfailover agent`: validate the environment, take the instance's lock on the node, write
+ * keepalived.conf and verify it, ensure the VRRP firewall rule, run keepalived in the foreground
+ * and supervise it; when keepalived dies on its own, release its VIPs before exiting. Every
+ * dependency on the outside world (commands, spawning, signals, files, processes, output) is
+ * injected.
  */
 import type { EventEmitter } from 'node:events';
 import { ENV_NAMES } from '../core/env-contract';
 import { renderKeepalivedConf, instanceName } from '../core/keepalived-conf';
 import { groupsOf, type AgentSettings } from '../core/settings';
-import { writeFileAtomic } from './atomic-write';
+import { familyOfText } from '../core/vip-range';
+import { WriteError, writeFileAtomic } from './atomic-write';
 import { shortReason, loadSettings } from './environment';
-import type { Runner } from './exec';
-import { ensureVrrpRule } from './iptables';
-import { discoverNode, type IdentityOptions } from './node-identity';
-import { keepalivedArgs, statePaths } from './paths';
+import { firstLine, NOT_STARTED, type Runner } from './exec';
+import { abstractSocketLock, instanceKeys, nameKey, type LockFn, type LockResult } from './instance-lock';
+import { ensureVrrpRule, removeVrrpRule, type EnsureOutcome } from './iptables';
+import { clearLeftovers, procTable, type ProcessTable } from './leftover';
+import { discoverNode, nodeNameProblem, type IdentityOptions } from './node-identity';
+import { keepalivedArgs, statePaths, type StatePaths } from './paths';
+import { releaseWithIp, releaseWithKeepalived, vipsHeld } from './release';
 import { nodeScriptFs, scriptIssues, type ScriptFs } from './script-check';
 import { isStartedLine, parseStateLine } from './state-log';
-import { supervise, type SpawnFn } from './supervisor';
+import { supervise, type ChildExit, type SpawnFn } from './supervisor';
 
 /** Exit code for an environment or node the agent refuses to run with. */
 export const EXIT_CONFIG = 2;
@@ -34,7 +40,7 @@ export interface AgentDeps {
   readonly log: (line: string) => void;
   /** A line of keepalived's log, or an error line (stderr). */
   readonly logError: (line: string) => void;
-  /** Writes the config; atomic by default. */
+  /** Writes the config; atomic and read back by default. Throws a `WriteError` when it cannot. */
   readonly writeFile?: (path: string, text: string) => void;
   /** The keepalived binary. */
   readonly keepalived?: string;
@@ -43,6 +49,18 @@ export interface AgentDeps {
    * @default - the real one
    */
   readonly scriptFs?: ScriptFs;
+  /**
+   * Takes the instance's lock on the node.
+   * @default - abstract unix sockets in the node's network namespace
+   */
+  readonly lock?: LockFn;
+  /**
+   * Pid files and processes, for a keepalived an earlier run left behind.
+   * @default - the real ones
+   */
+  readonly processes?: ProcessTable;
+  /** The process id named in the lock; the real one by default. */
+  readonly pid?: number;
 }
 
 /** Command-line options of the agent. */
@@ -55,34 +73,65 @@ function instanceLabels(settings: AgentSettings, ids: readonly number[]): Map<st
   return new Map(groupsOf(settings).map((vips, g) => [instanceName(settings.configName, g + 1), `vrid ${ids[g]} ${vips.join(',')}`]));
 }
 
-/** Runs the agent until keepalived exits; resolves with the process exit code. */
-export async function runAgent(options: AgentOptions, deps: AgentDeps): Promise<number> {
+/** Everything decided before the node is touched. */
+interface Prepared {
+  readonly settings: AgentSettings;
+  readonly config: string;
+  readonly vrrpIds: readonly number[];
+  readonly summary: string;
+  readonly nodeName: string;
+}
+
+/** Validates the environment, the scripts and the node, and renders the config; a reason on failure. */
+async function prepare(options: AgentOptions, deps: AgentDeps): Promise<Prepared | string> {
   const loaded = loadSettings(deps.env);
-  if (!loaded.ok) {
-    deps.logError(`ipfailover agent: ${loaded.reason}`);
-    return EXIT_CONFIG;
-  }
+  if (!loaded.ok) return loaded.reason;
   const { settings } = loaded;
   // keepalived would start without a script it cannot run and take the VIPs unchecked.
   const scripts = scriptIssues(settings, deps.scriptFs ?? nodeScriptFs);
-  if (scripts.length > 0) {
-    deps.logError(`ipfailover agent: ${shortReason(scripts)}`);
-    return EXIT_CONFIG;
-  }
+  if (scripts.length > 0) return shortReason(scripts);
+  const badName = nodeNameProblem(options.nodeName ?? deps.hostname, options.nodeName === undefined ? 'the host name' : '--node-name');
+  if (badName) return badName;
   const { node, interfaceFound } = await discoverNode(deps.run, settings, options, deps.hostname);
   if (!interfaceFound) {
-    deps.logError(`ipfailover agent: '${ENV_NAMES.networkInterface}' ${JSON.stringify(settings.networkInterface)} is not an interface of this node; set it to the node's interface (br-ex on OVN-Kubernetes)`);
-    return EXIT_CONFIG;
+    return `'${ENV_NAMES.networkInterface}' ${JSON.stringify(settings.networkInterface)} is not an interface of this node; set it to the node's interface (br-ex on OVN-Kubernetes)`;
   }
   const rendered = renderKeepalivedConf(settings, node);
-  if (!rendered.ok) {
-    deps.logError(`ipfailover agent: ${shortReason(rendered.issues)}`);
-    return EXIT_CONFIG;
-  }
-  const paths = statePaths(options.stateDir);
-  (deps.writeFile ?? ((p, t) => writeFileAtomic(p, t)))(paths.config, rendered.config);
-  deps.log(`ipfailover: node ${node.address} (${node.name}) rank ${rendered.rank.rank + 1} of ${rendered.rank.nodes}, ${rendered.vrrpIds.length} VRRP group(s), config ${paths.config}`);
+  if (!rendered.ok) return shortReason(rendered.issues);
+  const summary = `node ${node.address} (${node.name}) rank ${rendered.rank.rank + 1} of ${rendered.rank.nodes}, ${rendered.vrrpIds.length} VRRP group(s)`;
+  return { settings, config: rendered.config, vrrpIds: rendered.vrrpIds, summary, nodeName: node.name };
+}
 
+/** Why another agent's lock stops this one, naming what is shared and the fix. */
+function lockRefusal(refused: Extract<LockResult, { ok: false }>, settings: AgentSettings): string {
+  if (refused.key === nameKey(settings.configName)) {
+    return `failover instance '${settings.configName}' already runs on this node (${refused.holder}); both would be MASTER; stop the other agent, or give this one its own ${ENV_NAMES.configName} and ${ENV_NAMES.vrrpIdOffset}`;
+  }
+  const id = refused.key.split('/').at(-1);
+  return `VRRP ID ${id} on ${settings.networkInterface} is already used on this node (${refused.holder}); both would be MASTER; give this instance a free ${ENV_NAMES.vrrpIdOffset}`;
+}
+
+/** The fix for a config that could not be written, by what went wrong. */
+function writeFix(error: WriteError, dir: string): string {
+  if (error.code === 'ENOSPC' || error.code === 'EDQUOT' || error.code === undefined) return `free space in ${dir} or give --state-dir a directory with room`;
+  if (error.code === 'EACCES' || error.code === 'EPERM' || error.code === 'EROFS') return `make ${dir} writable by uid ${process.getuid?.() ?? '?'} or give --state-dir a writable directory`;
+  return 'give --state-dir a writable directory (the image uses /var/lib/ipfailover)';
+}
+
+/** Writes the config and checks it arrived whole; a reason on failure. */
+function writeConfig(paths: StatePaths, config: string, deps: AgentDeps): string | undefined {
+  try {
+    (deps.writeFile ?? ((p, t) => writeFileAtomic(p, t)))(paths.config, config);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof WriteError)) throw error;
+    const what = error.path === paths.config ? 'the keepalived config' : 'to the state directory';
+    return `could not write ${what} ${error.path}: ${error.reason}; ${writeFix(error, paths.dir)}`;
+  }
+}
+
+/** Ensures the VRRP rule and logs what it did; a reason when iptables failed. */
+async function ensureRule(settings: AgentSettings, deps: AgentDeps): Promise<EnsureOutcome | { error: string }> {
   try {
     const rule = await ensureVrrpRule(deps.run, settings.iptablesChain, settings.configName);
     if (rule === 'no-chain') {
@@ -91,16 +140,52 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps): Promise<
     } else if (rule !== 'disabled') {
       deps.log(`ipfailover: VRRP rule in iptables chain ${settings.iptablesChain}: ${rule}`);
     }
+    return rule;
   } catch (error) {
-    deps.logError(`ipfailover agent: ${(error as Error).message}`);
-    return EXIT_FAILED;
+    return { error: (error as Error).message };
   }
+}
 
-  const labels = instanceLabels(settings, rendered.vrrpIds);
+/** Runs the agent until keepalived exits; resolves with the process exit code. */
+export async function runAgent(options: AgentOptions, deps: AgentDeps): Promise<number> {
+  const fail = (reason: string, code: number): number => {
+    deps.logError(`ipfailover agent: ${reason}`);
+    return code;
+  };
+  const prepared = await prepare(options, deps);
+  if (typeof prepared === 'string') return fail(prepared, EXIT_CONFIG);
+  const { settings } = prepared;
+  const family = familyOfText(settings.virtualIps[0] ?? '0.0.0.0');
+  const me = `the agent of '${settings.configName}' on node ${prepared.nodeName}, pid ${deps.pid ?? process.pid}`;
+  const locked = await (deps.lock ?? abstractSocketLock)(instanceKeys(settings.configName, settings.networkInterface, family, prepared.vrrpIds), me);
+  if (!locked.ok) return fail(lockRefusal(locked, settings), EXIT_CONFIG);
+  try {
+    return await runLocked(options, deps, prepared, fail);
+  } finally {
+    locked.lock.release();
+  }
+}
+
+/** The agent's work once it alone runs the instance on the node. */
+async function runLocked(options: AgentOptions, deps: AgentDeps, prepared: Prepared, fail: (reason: string, code: number) => number): Promise<number> {
+  const { settings } = prepared;
+  const paths = statePaths(options.stateDir);
+  const unwritten = writeConfig(paths, prepared.config, deps);
+  if (unwritten) return fail(unwritten, EXIT_CONFIG);
+  deps.log(`ipfailover: ${prepared.summary}, config ${paths.config}`);
+
+  const command = deps.keepalived ?? 'keepalived';
+  // Checked before the rule is added, so a missing keepalived leaves nothing behind.
+  const version = await deps.run(command, ['--version']);
+  if (version.code === NOT_STARTED) return fail(`keepalived could not be run (${firstLine(version)}); install keepalived (the image has it at /usr/sbin/keepalived) or put it on the PATH`, EXIT_FAILED);
+  await takeOverLeftovers(paths, deps);
+  const rule = await ensureRule(settings, deps);
+  if (typeof rule === 'object') return fail(rule.error, EXIT_FAILED);
+
+  const labels = instanceLabels(settings, prepared.vrrpIds);
+  const keepalived = { spawn: deps.spawn, command, args: keepalivedArgs(paths) };
   const exit = await supervise({
-    spawn: deps.spawn,
-    command: deps.keepalived ?? 'keepalived',
-    args: keepalivedArgs(paths),
+    ...keepalived,
     signals: deps.signals,
     onLine: (line) => {
       deps.logError(line);
@@ -111,13 +196,47 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps): Promise<
     onStop: (signal) => deps.log(`ipfailover: ${signal} received, stopping keepalived so it releases the VIPs`),
   });
   if (exit.error) {
-    deps.logError(`ipfailover agent: could not start keepalived: ${exit.error.message}`);
-    return EXIT_FAILED;
+    // Only the rule this run added: one that was there before belongs to an earlier run.
+    if (rule === 'added') await removeVrrpRule(deps.run, settings.iptablesChain, settings.configName).catch(() => 0);
+    return fail(`could not start keepalived: ${exit.error.message}`, EXIT_FAILED);
   }
   if (exit.stoppedBy) {
     deps.log('ipfailover: keepalived stopped');
     return 0;
   }
-  deps.logError(`ipfailover agent: keepalived exited on its own (${exit.signal ?? `code ${exit.code}`}); exiting so the pod restarts`);
-  return EXIT_FAILED;
+  await releaseAfterDeath(settings, paths, deps, { ...keepalived, instances: [...labels.keys()] });
+  return fail(`keepalived exited on its own (${describeExit(exit)}); exiting so the pod restarts`, EXIT_FAILED);
+}
+
+function describeExit(exit: ChildExit): string {
+  return exit.signal ?? `code ${exit.code}`;
+}
+
+/** Stops a keepalived an earlier run left for this config and deletes stale pid files, saying so. */
+async function takeOverLeftovers(paths: StatePaths, deps: AgentDeps): Promise<void> {
+  const left = await clearLeftovers(paths, deps.processes ?? procTable);
+  if (left.stopped.length > 0) {
+    const killed = left.killed.length > 0 ? ` (killed ${left.killed.join(', ')}, which ignored SIGTERM)` : '';
+    deps.log(`ipfailover: stopped keepalived ${left.stopped.join(', ')} left running for ${paths.config} by an earlier run${killed}`);
+  }
+  if (left.staleFiles.length > 0) deps.log(`ipfailover: deleted stale pid file(s) ${left.staleFiles.join(', ')}`);
+}
+
+/**
+ * keepalived died without releasing its VIPs (SIGKILL, a crash): delete them here, so the node
+ * does not keep serving them while a peer takes them too. `ip` first (root); where it is refused
+ * (the image runs as nobody), keepalived, which carries NET_ADMIN, deletes them as it starts.
+ */
+async function releaseAfterDeath(settings: AgentSettings, paths: StatePaths, deps: AgentDeps, keepalived: Omit<Parameters<typeof releaseWithKeepalived>[0], 'onLine'>): Promise<void> {
+  const byIp = await releaseWithIp(deps.run, settings);
+  if (byIp.released.length > 0) deps.log(`ipfailover: released ${byIp.released.join(', ')} from ${settings.networkInterface} (keepalived left them)`);
+  if (byIp.failed.length === 0) return;
+  await takeOverLeftovers(paths, deps);
+  await releaseWithKeepalived({ ...keepalived, onLine: deps.logError });
+  const left = await vipsHeld(deps.run, settings);
+  const gone = byIp.failed.map((f) => f.vip).filter((vip) => !left.includes(vip));
+  if (gone.length > 0) deps.log(`ipfailover: released ${gone.join(', ')} from ${settings.networkInterface} through keepalived (keepalived left them)`);
+  if (left.length > 0) {
+    deps.logError(`ipfailover agent: ${left.join(', ')} still on ${settings.networkInterface} after keepalived died (ip: ${byIp.failed[0]!.reason}); run ipfailover remove as root on this node (the removal Job) to release them`);
+  }
 }

@@ -21,6 +21,20 @@ export interface DiscoveredNode {
   readonly interfaceFound: boolean;
 }
 
+/**
+ * A node name keepalived.conf can carry: Kubernetes node names are RFC 1123 subdomains; upper
+ * case is let through since host names may have it. Anything else (a newline, a brace, a space)
+ * would be written into the config.
+ */
+const NODE_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+
+/** Why `name` cannot be this node's name (coming from `source`), or `undefined` when it can. */
+export function nodeNameProblem(name: string, source: '--node-name' | 'the host name'): string | undefined {
+  if (NODE_NAME.test(name)) return undefined;
+  const fix = source === '--node-name' ? 'pass the Kubernetes node name' : 'pass --node-name with the Kubernetes node name';
+  return `node name ${JSON.stringify(name)} (from ${source}) is not a DNS name; ${fix} (letters, digits, '-' and '.', at most 253)`;
+}
+
 /** Reads the interface (unless an address is given) and combines it with the node name. */
 export async function discoverNode(run: Runner, settings: AgentSettings, options: IdentityOptions, hostname: string): Promise<DiscoveredNode> {
   const name = options.nodeName ?? hostname;

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 
 /** The agent's files. */
 export interface StatePaths {
+  /** The directory of the config. */
+  readonly dir: string;
   readonly config: string;
   readonly pid: string;
   readonly vrrpPid: string;
@@ -17,6 +19,7 @@ export interface StatePaths {
 export function statePaths(stateDir?: string): StatePaths {
   if (stateDir === undefined) {
     return {
+      dir: '/etc/keepalived',
       config: '/etc/keepalived/keepalived.conf',
       pid: '/run/keepalived.pid',
       vrrpPid: '/run/keepalived_vrrp.pid',
@@ -24,6 +27,7 @@ export function statePaths(stateDir?: string): StatePaths {
     };
   }
   return {
+    dir: stateDir,
     config: join(stateDir, 'keepalived.conf'),
     pid: join(stateDir, 'keepalived.pid'),
     vrrpPid: join(stateDir, 'vrrp.pid'),

@@ -3,9 +3,9 @@
  * iptables rule and release the VIPs from the interface. Idempotent: a second run finds nothing
  * to do and succeeds.
  */
-import { firstLine, type Runner } from './exec';
-import { interfaceAddresses } from './interface-addresses';
+import type { Runner } from './exec';
 import { removeVrrpRule } from './iptables';
+import { releaseWithIp } from './release';
 import type { AgentSettings } from '../core/settings';
 
 /** What a removal did. */
@@ -18,17 +18,8 @@ export interface RemovalOutcome {
 /** Deletes the rule and every VIP of the settings found on the interface. */
 export async function removeFailover(run: Runner, settings: AgentSettings): Promise<RemovalOutcome> {
   const rulesDeleted = await removeVrrpRule(run, settings.iptablesChain, settings.configName);
-  const addresses = await interfaceAddresses(run, settings.networkInterface);
-  if (addresses === undefined) return { rulesDeleted, vipsReleased: [], interfaceFound: false };
-  const vips = new Set(settings.virtualIps);
-  const released: string[] = [];
-  for (const a of addresses.filter((x) => vips.has(x.address))) {
-    const result = await run('ip', ['addr', 'del', `${a.address}/${a.prefixLength}`, 'dev', settings.networkInterface]);
-    // Gone meanwhile (keepalived released it) is as good as deleted.
-    if (result.code !== 0 && !/Cannot assign requested address/.test(result.stderr)) {
-      throw new Error(`could not release ${a.address} from ${settings.networkInterface}: ${firstLine(result)}`);
-    }
-    released.push(a.address);
-  }
-  return { rulesDeleted, vipsReleased: released, interfaceFound: true };
+  const { interfaceFound, released, failed } = await releaseWithIp(run, settings);
+  const [first] = failed;
+  if (first) throw new Error(`could not release ${first.vip} from ${settings.networkInterface}: ${first.reason}`);
+  return { rulesDeleted, vipsReleased: released, interfaceFound };
 }

@@ -1,11 +1,14 @@
 /**
  * `ipfailover remove`: deletes the VRRP iptables rule and releases the VIPs on this node, as the
- * documented removal Job should. Safe to run twice.
+ * documented removal Job should. Safe to run twice. It refuses, touching nothing, while the
+ * instance's agent still runs on the node: deleting a running agent's rule behind its back puts
+ * the VIPs on two nodes (with an INPUT DROP policy, the nodes stop hearing each other).
  */
 import { loadSettings } from '../agent/environment';
 import type { Runner } from '../agent/exec';
 import { removeFailover } from '../agent/remove';
 import { EXIT_CONFIG, EXIT_FAILED } from '../agent/agent';
+import { abstractSocketProbe, nameKey, type ProbeFn } from '../agent/instance-lock';
 
 /** Where the command reads and writes. */
 export interface RemoveIo {
@@ -13,6 +16,11 @@ export interface RemoveIo {
   readonly stderr: { write(text: string): unknown };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly run: Runner;
+  /**
+   * Asks whether the instance's agent runs in this network namespace.
+   * @default - its abstract unix socket
+   */
+  readonly probe?: ProbeFn;
 }
 
 /** Runs the command; resolves with its exit code. */
@@ -23,6 +31,11 @@ export async function runRemove(io: RemoveIo): Promise<number> {
     return EXIT_CONFIG;
   }
   const { settings } = loaded;
+  const running = await (io.probe ?? abstractSocketProbe)(nameKey(settings.configName));
+  if (running !== undefined) {
+    io.stderr.write(`ipfailover remove: failover instance '${settings.configName}' is still running on this node (${running}); nothing was changed; stop the failover pods first (delete the Deployment or scale it to 0), then run remove again\n`);
+    return EXIT_FAILED;
+  }
   try {
     const outcome = await removeFailover(io.run, settings);
     const chain = settings.iptablesChain === '' ? 'no iptables chain configured' : `${outcome.rulesDeleted} VRRP rule(s) deleted from chain ${settings.iptablesChain}`;

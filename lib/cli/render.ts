@@ -9,7 +9,7 @@ import { formatIssue } from '../core/issues';
 import { renderKeepalivedConf } from '../core/keepalived-conf';
 import { loadSettings, shortReason } from '../agent/environment';
 import type { Runner } from '../agent/exec';
-import { discoverNode, type IdentityOptions } from '../agent/node-identity';
+import { discoverNode, nodeNameProblem, type IdentityOptions } from '../agent/node-identity';
 import { nodeScriptFs, scriptIssues, type ScriptFs } from '../agent/script-check';
 import { EXIT_CONFIG } from '../agent/agent';
 
@@ -35,6 +35,11 @@ export async function runRender(options: RenderCliOptions, io: RenderIo): Promis
   const loaded = loadSettings(io.env);
   if (!loaded.ok) {
     io.stderr.write(`ipfailover render: ${loaded.reason}\n`);
+    return EXIT_CONFIG;
+  }
+  const badName = nodeNameProblem(options.nodeName ?? io.hostname, options.nodeName === undefined ? 'the host name' : '--node-name');
+  if (badName !== undefined) {
+    io.stderr.write(`ipfailover render: ${badName}\n`);
     return EXIT_CONFIG;
   }
   const { node, interfaceFound } = await discoverNode(io.run, loaded.settings, options, io.hostname);

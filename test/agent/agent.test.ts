@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { runAgent, type AgentDeps } from '../../lib/agent/agent';
+import { WriteError } from '../../lib/agent/atomic-write';
 import { vrrpRuleSpec } from '../../lib/agent/iptables';
-import { FakeChild, FakeFs, FakeHost } from './fakes';
+import { FakeChild, FakeFs, FakeHost, FakeLocks, FakeProcesses } from './fakes';
 
 const ENV = {
   OPENSHIFT_HA_CONFIG_NAME: 'ipf',
@@ -14,7 +15,14 @@ interface World {
   deps: AgentDeps;
   host: FakeHost;
   fs: FakeFs;
+  /** The first keepalived started. */
   child: FakeChild;
+  /** Every keepalived started, in order. */
+  children: FakeChild[];
+  /** Called with each keepalived after the first as it starts. */
+  onRespawn: (child: FakeChild) => void;
+  locks: FakeLocks;
+  procs: FakeProcesses;
   signals: EventEmitter;
   out: string[];
   err: string[];
@@ -22,10 +30,12 @@ interface World {
   spawned: Array<{ command: string; args: readonly string[] }>;
 }
 
-function world(env: Record<string, string> = ENV): World {
+function world(env: Record<string, string> = ENV, locks = new FakeLocks()): World {
   const host = new FakeHost();
   const fs = new FakeFs();
   const child = new FakeChild();
+  const children: FakeChild[] = [];
+  const procs = new FakeProcesses();
   const signals = new EventEmitter();
   const out: string[] = [];
   const err: string[] = [];
@@ -36,7 +46,10 @@ function world(env: Record<string, string> = ENV): World {
     run: host.run,
     spawn: (command, args) => {
       spawned.push({ command, args });
-      return child;
+      const next = children.length === 0 ? child : new FakeChild();
+      children.push(next);
+      if (next !== child) setImmediate(() => w.onRespawn(next));
+      return next;
     },
     signals,
     hostname: 'worker-0',
@@ -44,8 +57,12 @@ function world(env: Record<string, string> = ENV): World {
     logError: (l) => err.push(l),
     writeFile: (p, t) => files.set(p, t),
     scriptFs: fs,
+    lock: locks.lock,
+    processes: procs,
+    pid: 77,
   };
-  return { deps, host, fs, child, signals, out, err, files, spawned };
+  const w: World = { deps, host, fs, child, children, onRespawn: () => undefined, locks, procs, signals, out, err, files, spawned };
+  return w;
 }
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
@@ -190,5 +207,170 @@ describe('ipfailover agent (fakes)', () => {
       'and 1 more problem in: OPENSHIFT_HA_NOTIFY_SCRIPT',
     ]);
     expect(w.spawned).toEqual([]);
+  });
+});
+
+describe('ipfailover agent on faults (fakes)', () => {
+  const VIPS = ['192.0.2.10', '192.0.2.11'];
+  const holdVips = (w: World): void => {
+    w.host.addresses.get('eth0')!.push(...VIPS.map((local) => ({ local, prefixlen: 32, family: 'inet' })));
+  };
+
+  test('a config that cannot be written whole: exit 2 naming the file and the fix; no rule, no keepalived', async () => {
+    const w = world();
+    w.deps = {
+      ...w.deps,
+      writeFile: (p) => {
+        throw new WriteError(p, 'no space left on device (ENOSPC)', 'ENOSPC');
+      },
+    };
+    expect(await runAgent({ stateDir: '/state' }, w.deps)).toBe(2);
+    expect(w.err).toEqual(['ipfailover agent: could not write the keepalived config /state/keepalived.conf: no space left on device (ENOSPC); free space in /state or give --state-dir a directory with room']);
+    expect(w.host.chains.get('INPUT')).toEqual([]);
+    expect(w.spawned).toEqual([]);
+    expect(w.locks.held.size).toBe(0);
+  });
+
+  test('a state dir that cannot be made (/proc/x): exit 2 at once naming the directory and the fix, no spinning', async () => {
+    const w = world();
+    // The real writer: the fake one would never reach /proc.
+    const real: AgentDeps = { ...w.deps, writeFile: undefined };
+    const started = Date.now();
+    expect(await runAgent({ stateDir: '/proc/ipfailover-x' }, real)).toBe(2);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(w.err).toEqual(['ipfailover agent: could not write to the state directory /proc/ipfailover-x: no such file or directory (ENOENT); give --state-dir a writable directory (the image uses /var/lib/ipfailover)']);
+    expect(w.spawned).toEqual([]);
+  });
+
+  test.each([
+    [{}, 'worker-0\nvrrp_instance x {', 'node name "worker-0\\nvrrp_instance x {" (from the host name) is not a DNS name; pass --node-name with the Kubernetes node name'],
+    [{ nodeName: 'a b' }, 'worker-0', 'node name "a b" (from --node-name) is not a DNS name; pass the Kubernetes node name'],
+  ])('a node name that would reach the config as more than a name: exit 2 naming it (%j)', async (options, hostname, message) => {
+    const w = world();
+    expect(await runAgent(options, { ...w.deps, hostname })).toBe(2);
+    expect(w.err).toEqual([`ipfailover agent: ${message} (letters, digits, '-' and '.', at most 253)`]);
+    expect(w.files.size).toBe(0);
+  });
+
+  test('a second agent of the same instance on the node: exit 2 naming the first; nothing written or run', async () => {
+    const locks = new FakeLocks();
+    const first = world(ENV, locks);
+    const running = runAgent({ stateDir: '/a' }, first.deps);
+    await tick();
+    const second = world(ENV, locks);
+    expect(await runAgent({ stateDir: '/b' }, second.deps)).toBe(2);
+    expect(second.err).toEqual([
+      "ipfailover agent: failover instance 'ipf' already runs on this node (the agent of 'ipf' on node worker-0, pid 77); both would be MASTER; stop the other agent, or give this one its own OPENSHIFT_HA_CONFIG_NAME and OPENSHIFT_HA_VRRP_ID_OFFSET",
+    ]);
+    expect(second.files.size).toBe(0);
+    expect(second.spawned).toEqual([]);
+    first.child.exit(0);
+    await running;
+    // The first one's lock goes with it: a new agent may start.
+    expect(locks.held.size).toBe(0);
+  });
+
+  test('another instance with a VRRP ID of this one on the same interface: exit 2 naming the ID and the fix', async () => {
+    const locks = new FakeLocks();
+    const first = world({ ...ENV, OPENSHIFT_HA_CONFIG_NAME: 'other', OPENSHIFT_HA_VRRP_ID_OFFSET: '1' }, locks);
+    const running = runAgent({}, first.deps);
+    await tick();
+    const second = world(ENV, locks);
+    expect(await runAgent({}, second.deps)).toBe(2);
+    expect(second.err).toEqual(["ipfailover agent: VRRP ID 2 on eth0 is already used on this node (the agent of 'other' on node worker-0, pid 77); both would be MASTER; give this instance a free OPENSHIFT_HA_VRRP_ID_OFFSET"]);
+    first.child.exit(0);
+    await running;
+  });
+
+  test('keepalived not installed: exit 1 saying so, before the rule is added', async () => {
+    const w = world();
+    w.host.missing.add('keepalived');
+    expect(await runAgent({}, w.deps)).toBe(1);
+    expect(w.err).toEqual(['ipfailover agent: keepalived could not be run (spawn keepalived ENOENT); install keepalived (the image has it at /usr/sbin/keepalived) or put it on the PATH']);
+    expect(w.host.chains.get('INPUT')).toEqual([]);
+    expect(w.spawned).toEqual([]);
+  });
+
+  test('keepalived that cannot be started after the rule was added: the rule this run added is deleted again', async () => {
+    const w = world();
+    const done = runAgent({}, w.deps);
+    await tick();
+    expect(w.host.chains.get('INPUT')).toEqual([vrrpRuleSpec('ipf')]);
+    w.child.emit('error', Object.assign(new Error('spawn keepalived EACCES'), { code: 'EACCES' }));
+    expect(await done).toBe(1);
+    expect(w.host.chains.get('INPUT')).toEqual([]);
+  });
+
+  test('iptables not installed: exit 1 naming the program and the fix, not "chain INPUT does not exist"; keepalived not started', async () => {
+    const w = world();
+    w.host.missing.add('iptables');
+    expect(await runAgent({}, w.deps)).toBe(1);
+    expect(w.err).toEqual(['ipfailover agent: iptables could not be run (spawn iptables ENOENT); install iptables (the nft backend, as the image has) or set OPENSHIFT_HA_IPTABLES_CHAIN to "" to manage no rule']);
+    expect(w.out.join('\n')).not.toMatch(/does not exist/);
+    expect(w.spawned).toEqual([]);
+  });
+
+  test('keepalived killed with its VIPs on the interface (as root): the agent deletes them with ip, then exits 1', async () => {
+    const w = world();
+    const done = runAgent({}, w.deps);
+    await tick();
+    holdVips(w);
+    w.child.exit(null, 'SIGKILL');
+    expect(await done).toBe(1);
+    expect(w.host.held()).toEqual(['192.0.2.1']);
+    expect(w.out).toContain('ipfailover: released 192.0.2.10, 192.0.2.11 from eth0 (keepalived left them)');
+    expect(w.err.at(-1)).toBe('ipfailover agent: keepalived exited on its own (SIGKILL); exiting so the pod restarts');
+    expect(w.spawned).toHaveLength(1);
+  });
+
+  test('as nobody, where ip is refused: keepalived is run once more, deletes them as it starts, and is stopped', async () => {
+    const w = world();
+    w.host.ipDenied = true;
+    w.onRespawn = (again) => {
+      // What keepalived 2.2.7 does: each instance enters BACKUP at start, deleting its VIPs.
+      w.host.addresses.set('eth0', [{ local: '192.0.2.1', prefixlen: 24, family: 'inet' }]);
+      again.print('(ipf_VIP_1) Entering BACKUP STATE (init)');
+      again.print('(ipf_VIP_2) Entering BACKUP STATE (init)');
+    };
+    const done = runAgent({ stateDir: '/s' }, w.deps);
+    await tick();
+    holdVips(w);
+    w.child.exit(null, 'SIGKILL');
+    expect(await done).toBe(1);
+    expect(w.spawned).toHaveLength(2);
+    expect(w.spawned[1]).toEqual(w.spawned[0]);
+    expect(w.children[1]!.signals).toEqual(['SIGTERM']);
+    expect(w.host.held()).toEqual(['192.0.2.1']);
+    expect(w.out).toContain('ipfailover: released 192.0.2.10, 192.0.2.11 from eth0 through keepalived (keepalived left them)');
+  });
+
+  test('VIPs nothing could delete: one line naming them and the fix', async () => {
+    const w = world();
+    w.host.ipDenied = true;
+    w.onRespawn = (again) => again.exit(1);
+    const done = runAgent({}, w.deps);
+    await tick();
+    holdVips(w);
+    w.child.exit(null, 'SIGKILL');
+    expect(await done).toBe(1);
+    expect(w.err).toContain('ipfailover agent: 192.0.2.10, 192.0.2.11 still on eth0 after keepalived died (ip: RTNETLINK answers: Operation not permitted); run ipfailover remove as root on this node (the removal Job) to release them');
+  });
+
+  test('a keepalived an earlier run left for this config is stopped first; a stale pid file naming another process is deleted', async () => {
+    const w = world();
+    w.procs.files.set('/s/keepalived.pid', 10).set('/s/vrrp.pid', 11).set('/s/checkers.pid', 12);
+    w.procs.commands.set(10, 'keepalived --dont-fork -f /s/keepalived.conf -p /s/keepalived.pid');
+    w.procs.commands.set(11, 'keepalived --dont-fork -f /s/keepalived.conf -p /s/keepalived.pid');
+    // The pid of a process long gone, now another program's: keepalived would think itself running.
+    w.procs.commands.set(12, 'node /opt/ipfailover/dist/cli.js agent');
+    const done = runAgent({ stateDir: '/s' }, w.deps);
+    await tick();
+    expect(w.procs.signals).toEqual([[10, 'SIGTERM'], [11, 'SIGTERM']]);
+    expect(w.procs.files.size).toBe(0);
+    expect(w.out).toContain('ipfailover: stopped keepalived 10, 11 left running for /s/keepalived.conf by an earlier run');
+    expect(w.out).toContain('ipfailover: deleted stale pid file(s) /s/checkers.pid');
+    expect(w.spawned).toHaveLength(1);
+    w.child.exit(0);
+    await done;
   });
 });

@@ -2,7 +2,7 @@ import { runRemove } from '../../lib/cli/remove';
 import { runRender } from '../../lib/cli/render';
 import { buildProgram } from '../../lib/cli';
 import { vrrpRuleSpec } from '../../lib/agent/iptables';
-import { FakeFs, FakeHost } from './fakes';
+import { FakeFs, FakeHost, FakeLocks } from './fakes';
 
 function capture(): { io: { write(t: string): boolean }; text: () => string } {
   let text = '';
@@ -46,6 +46,14 @@ describe('ipfailover render', () => {
     expect(mounted.text()).toBe('');
   });
 
+  test('a node name with a newline: exit 2 naming it, nothing on stdout', async () => {
+    const out = capture();
+    const err = capture();
+    expect(await runRender({ nodeName: 'n1\n}' }, { stdout: out.io, stderr: err.io, env: ENV, run: new FakeHost().run, hostname: 'h' })).toBe(2);
+    expect(err.text()).toBe('ipfailover render: node name "n1\\n}" (from --node-name) is not a DNS name; pass the Kubernetes node name (letters, digits, \'-\' and \'.\', at most 253)\n');
+    expect(out.text()).toBe('');
+  });
+
   test('--address and --node-name override what the machine says', async () => {
     const out = capture();
     const env = { ...ENV, OPENSHIFT_HA_USE_UNICAST: 'true', OPENSHIFT_HA_UNICAST_PEERS: '192.0.2.7,192.0.2.8' };
@@ -84,13 +92,38 @@ describe('ipfailover remove', () => {
     host.chains.get('INPUT')!.push(vrrpRuleSpec('ipf'), ['-j', 'ACCEPT']);
     host.addresses.get('eth0')!.push({ local: '192.0.2.11', prefixlen: 32, family: 'inet' }, { local: '192.0.2.99', prefixlen: 32, family: 'inet' });
     const out = capture();
-    expect(await runRemove({ stdout: out.io, stderr: capture().io, env: ENV, run: host.run })).toBe(0);
+    expect(await runRemove({ stdout: out.io, stderr: capture().io, env: ENV, run: host.run, probe: new FakeLocks().probe })).toBe(0);
     expect(out.text()).toBe('ipfailover remove: 1 VRRP rule(s) deleted from chain INPUT; 1 VIP(s) released from eth0 (192.0.2.11)\n');
     expect(host.chains.get('INPUT')).toEqual([['-j', 'ACCEPT']]);
     expect(host.addresses.get('eth0')!.map((a) => a.local)).toEqual(['192.0.2.1', '192.0.2.99']);
     const again = capture();
-    expect(await runRemove({ stdout: again.io, stderr: capture().io, env: ENV, run: host.run })).toBe(0);
+    expect(await runRemove({ stdout: again.io, stderr: capture().io, env: ENV, run: host.run, probe: new FakeLocks().probe })).toBe(0);
     expect(again.text()).toBe('ipfailover remove: 0 VRRP rule(s) deleted from chain INPUT; 0 VIP(s) released from eth0\n');
+  });
+
+  test('while the instance\'s agent runs on the node: refuses, exit 1, nothing touched, naming the fix', async () => {
+    const host = new FakeHost();
+    host.chains.get('INPUT')!.push(vrrpRuleSpec('ipf'));
+    const locks = new FakeLocks();
+    await locks.lock(['ipfailover/name/ipf'], "the agent of 'ipf' on node worker-0, pid 7");
+    const err = capture();
+    expect(await runRemove({ stdout: capture().io, stderr: err.io, env: ENV, run: host.run, probe: locks.probe })).toBe(1);
+    expect(err.text()).toBe(
+      "ipfailover remove: failover instance 'ipf' is still running on this node (the agent of 'ipf' on node worker-0, pid 7); nothing was changed; stop the failover pods first (delete the Deployment or scale it to 0), then run remove again\n",
+    );
+    expect(host.calls).toEqual([]);
+    // Another instance's agent is no reason to refuse.
+    expect(await runRemove({ stdout: capture().io, stderr: capture().io, env: { ...ENV, OPENSHIFT_HA_CONFIG_NAME: 'other' }, run: host.run, probe: locks.probe })).toBe(0);
+  });
+
+  test('iptables missing: exit 1 saying so, not success with the rule left', async () => {
+    const host = new FakeHost();
+    host.missing.add('iptables');
+    const out = capture();
+    const err = capture();
+    expect(await runRemove({ stdout: out.io, stderr: err.io, env: ENV, run: host.run, probe: new FakeLocks().probe })).toBe(1);
+    expect(err.text()).toMatch(/^ipfailover remove: iptables could not be run \(spawn iptables ENOENT\); install iptables/);
+    expect(out.text()).toBe('');
   });
 
   test('bad environment: exit 2 and nothing touched', async () => {

@@ -3,6 +3,8 @@ import { EventEmitter } from 'node:events';
 import { posix } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Runner, RunResult } from '../../lib/agent/exec';
+import type { LockFn, ProbeFn } from '../../lib/agent/instance-lock';
+import type { ProcessTable } from '../../lib/agent/leftover';
 import type { FileInfo, ScriptFs } from '../../lib/agent/script-check';
 import type { ChildLike } from '../../lib/agent/supervisor';
 
@@ -201,3 +203,40 @@ export class FakeFs implements ScriptFs {
   }
 }
 
+/** The node's abstract socket names: one registry shared by the agents and removals of a test. */
+export class FakeLocks {
+  readonly held = new Map<string, string>();
+
+  readonly lock: LockFn = async (keys, me) => {
+    const taken = keys.find((k) => this.held.has(k));
+    if (taken !== undefined) return { ok: false, key: taken, holder: this.held.get(taken)! };
+    for (const k of keys) this.held.set(k, me);
+    return { ok: true, lock: { release: () => keys.forEach((k) => this.held.delete(k)) } };
+  };
+
+  readonly probe: ProbeFn = async (key) => this.held.get(key);
+}
+
+/** Pid files and processes: files map to pids, pids to command lines; a SIGTERM ends a process. */
+export class FakeProcesses implements ProcessTable {
+  readonly files = new Map<string, number>();
+  readonly commands = new Map<number, string>();
+  readonly signals: Array<[number, NodeJS.Signals]> = [];
+  /** Processes that ignore SIGTERM. */
+  readonly stubborn = new Set<number>();
+
+  pidIn(file: string): number | undefined {
+    return this.files.get(file);
+  }
+  commandLine(pid: number): string | undefined {
+    return this.commands.get(pid);
+  }
+  kill(pid: number, signal: NodeJS.Signals): void {
+    this.signals.push([pid, signal]);
+    if (signal === 'SIGKILL' || !this.stubborn.has(pid)) this.commands.delete(pid);
+  }
+  removeFile(file: string): void {
+    this.files.delete(file);
+  }
+  async sleep(): Promise<void> {}
+}
