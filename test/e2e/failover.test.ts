@@ -3,7 +3,11 @@
  * `ipfailover agent` with the same environment, against real keepalived. Assertions are about
  * where the VIPs are, never about how fast they got there (timings are in `npm run bench`).
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Cluster, buildCli, peersOf, skipReason, waitFor, type Agent } from './cluster';
 
 const reason = skipReason();
@@ -30,6 +34,27 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 }
 
 const ownersOf = (cluster: Cluster, vip: string): number[] => cluster.owners([vip]).get(vip)!;
+
+/** The pids of the keepalived processes (parent and VRRP child) of node i's agent. */
+function keepalivedPids(cluster: Cluster, i: number, state = `n${i}`): number[] {
+  const r = spawnSync('pgrep', ['-f', `${cluster.stateRoot}/${state}/keepalived.conf`], { encoding: 'utf8' });
+  return r.stdout.trim().split('\n').filter((p) => p !== '').map(Number);
+}
+
+/** Polls as fast as `condition` runs until it holds (20 s at most); resolves with the moment it did. */
+async function timeUntil(condition: () => boolean): Promise<number> {
+  const end = performance.now() + 20_000;
+  while (!condition()) {
+    if (performance.now() > end) throw new Error('timed out');
+    await new Promise((r) => setImmediate(r));
+  }
+  return performance.now();
+}
+
+/** The absolute path of a program on the PATH. */
+function which(program: string): string {
+  return spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).stdout.trim();
+}
 
 suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${reason})` : ''}`, () => {
   let cli: string;
@@ -180,13 +205,101 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     expect(cluster.exec(1, 'iptables', '-S').split('\n').filter((l) => l.includes('ipfailover:'))).toEqual([]);
   }, 60_000);
 
-  test('keepalived dies: the agent exits 1 so the pod restarts', async () => {
-    const agent = cluster.startAgent(0, env());
-    await waitFor('keepalived running', () => agent.lines.includes('ipfailover: keepalived running'));
-    const pids = cluster.exec(0, 'pgrep', '-f', `${cluster.stateRoot}/n0/keepalived.conf`).trim().split('\n');
-    for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
-    expect(await agent.exited).toBe(1);
-    expect(agent.lines.at(-1)).toMatch(/^ipfailover agent: keepalived exited on its own \(SIGKILL\); exiting so the pod restarts$/);
+  test('keepalived killed while master (split brain before): the agent releases its VIPs, the peer alone holds them, the agent exits 1', async () => {
+    const agents = [0, 1].map((i) => cluster.startAgent(i, env({ OPENSHIFT_HA_REPLICA_COUNT: '2', OPENSHIFT_HA_UNICAST_PEERS: peersOf(2) })));
+    await waitFor('every VIP owned once', () => cluster.oneOwnerEach(VIPS));
+    const victim = ownersOf(cluster, VIPS[0]!)[0]!;
+    const mine = VIPS.filter((vip) => ownersOf(cluster, vip)[0] === victim);
+    const pids = keepalivedPids(cluster, victim);
+    // Both keepalived processes at once, frozen first: killed one by one, the VRRP child would get
+    // its parent-death SIGTERM and release the VIPs itself, which is not what a crash does.
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    const killedAt = performance.now();
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    const gone = await timeUntil(() => cluster.addresses(victim).every((a) => !VIPS.includes(a)));
+    console.log(`keepalived SIGKILLed on node ${victim} (agent as root, ip): its VIPs gone from the node after ${(gone - killedAt).toFixed(0)} ms`);
+    expect(await agents[victim]!.exited).toBe(1);
+    await waitFor('every VIP on the peer alone', () => VIPS.every((vip) => ownersOf(cluster, vip).join() === String(1 - victim)));
+    const released = agents[victim]!.lines.map((l) => /^ipfailover: released (.*) from eth0 \(keepalived left them\)$/.exec(l)?.[1]).find((l) => l !== undefined);
+    expect(released?.split(', ').sort()).toEqual(mine);
+    expect(agents[victim]!.lines.at(-1)).toBe('ipfailover agent: keepalived exited on its own (SIGKILL); exiting so the pod restarts');
+  }, 60_000);
+
+  test('an orphaned keepalived and a stale pid file: the next agent takes over instead of failing with "exited on its own (code 0)"', async () => {
+    const e = env();
+    const first = cluster.startAgent(0, e);
+    await waitFor('keepalived running', () => first.lines.includes('ipfailover: keepalived running'));
+    const orphans = keepalivedPids(cluster, 0);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(keepalivedPids(cluster, 0)).toEqual(orphans);
+    const second = cluster.startAgent(0, e);
+    await waitFor('keepalived running again', () => second.lines.includes('ipfailover: keepalived running'));
+    expect(second.lines).toContain(`ipfailover: stopped keepalived ${orphans.join(', ')} left running for ${cluster.stateRoot}/n0/keepalived.conf by an earlier run`);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+
+    // A pid file naming a live process that is no keepalived (a reused pid in a container).
+    writeFileSync(join(cluster.stateRoot, 'n0', 'keepalived.pid'), `${process.pid}\n`);
+    const third = cluster.startAgent(0, e);
+    await waitFor('keepalived running despite the stale pid file', () => third.lines.includes('ipfailover: keepalived running'));
+    expect(third.lines).toContain(`ipfailover: deleted stale pid file(s) ${cluster.stateRoot}/n0/keepalived.pid`);
+  }, 60_000);
+
+  test('a second agent of the same instance on a node is refused; a second instance with another name and IDs runs', async () => {
+    const first = cluster.startAgent(0, env());
+    await waitFor('keepalived running', () => first.lines.includes('ipfailover: keepalived running'));
+    const twin = cluster.startAgent(0, env(), 'n0-twin');
+    expect(await twin.exited).toBe(2);
+    expect(twin.lines).toEqual([expect.stringMatching(/^ipfailover agent: failover instance 'e2e' already runs on this node \(the agent of 'e2e' on node node-0, pid \d+\); both would be MASTER; /)]);
+    const sameIds = cluster.startAgent(0, env({ OPENSHIFT_HA_CONFIG_NAME: 'other' }), 'n0-other');
+    expect(await sameIds.exited).toBe(2);
+    expect(sameIds.lines).toEqual([expect.stringMatching(/^ipfailover agent: VRRP ID 1 on eth0 is already used on this node \(the agent of 'e2e' on node node-0/)]);
+    const distinct = cluster.startAgent(0, env({ OPENSHIFT_HA_CONFIG_NAME: 'other', OPENSHIFT_HA_VRRP_ID_OFFSET: '20', OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.150' }), 'n0-distinct');
+    await waitFor('the other instance running', () => distinct.lines.includes('ipfailover: keepalived running'));
+    expect(first.child.exitCode).toBeNull();
+  }, 60_000);
+
+  test('remove while the agent runs: refused, exit 1, the rule and the VIPs left to the agent', async () => {
+    const e = env({ OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT', OPENSHIFT_HA_USE_UNICAST: '', OPENSHIFT_HA_UNICAST_PEERS: '' });
+    const agent = cluster.startAgent(0, e);
+    await waitFor('node 0 holds every VIP', () => VIPS.every((vip) => cluster.addresses(0).includes(vip)));
+    const refused = cluster.runCli(0, e, 'remove');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^ipfailover remove: failover instance 'e2e' is still running on this node \(the agent of 'e2e' on node node-0, pid \d+\); nothing was changed; stop the failover pods first/);
+    expect(cluster.vrrpRules(0, 'INPUT', 'e2e')).toHaveLength(1);
+    expect(VIPS.every((vip) => cluster.addresses(0).includes(vip))).toBe(true);
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+    expect(cluster.runCli(0, e, 'remove')).toMatchObject({ code: 0, stdout: expect.stringContaining('1 VRRP rule(s) deleted') });
+  }, 60_000);
+
+  test('iptables or keepalived missing: exit 1 naming the program; a missing keepalived leaves no rule', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'ipfe2e-bin-'));
+    try {
+      symlinkSync(which('ip'), join(bin, 'ip'));
+      symlinkSync(which('keepalived'), join(bin, 'keepalived'));
+      const e = env({ OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT', PATH: bin });
+      const noIptables = cluster.startAgent(0, e);
+      expect(await noIptables.exited).toBe(1);
+      expect(noIptables.lines.at(-1)).toMatch(/^ipfailover agent: iptables could not be run \(spawn iptables ENOENT\); install iptables/);
+      expect(cluster.runCli(0, e, 'remove')).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^ipfailover remove: iptables could not be run/) });
+
+      rmSync(join(bin, 'keepalived'));
+      symlinkSync(which('iptables'), join(bin, 'iptables'));
+      const noKeepalived = cluster.startAgent(1, e);
+      expect(await noKeepalived.exited).toBe(1);
+      expect(noKeepalived.lines.at(-1)).toBe('ipfailover agent: keepalived could not be run (spawn keepalived ENOENT); install keepalived (the image has it at /usr/sbin/keepalived) or put it on the PATH');
+      expect(cluster.vrrpRules(1, 'INPUT', 'e2e')).toEqual([]);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  test('a state dir that cannot be made (/proc/x): exit 2 at once with one line naming it', async () => {
+    const agent = cluster.startAgentAs(0, env(), [], '/proc/ipfe2e-x');
+    expect(await agent.exited).toBe(2);
+    expect(agent.lines).toEqual(['ipfailover agent: could not write to the state directory /proc/ipfe2e-x: no such file or directory (ENOENT); give --state-dir a writable directory (the image uses /var/lib/ipfailover)']);
   }, 30_000);
 
   test('bad environment: exit 2, one line naming the variable, nothing written, keepalived never started', async () => {

@@ -8,6 +8,7 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Cluster, buildCli, skipReason, waitFor } from './cluster';
 
 /** The capabilities the Dockerfile gives each binary. */
@@ -104,5 +105,31 @@ suite(`the agent as nobody with file capabilities, as in the image${reason ? ` (
     const removed = cluster.runCli(0, env, 'remove');
     expect(removed).toMatchObject({ code: 0, stderr: '' });
     expect(cluster.vrrpRules(0, 'INPUT', 'nonroot')).toEqual([]);
+  }, 60_000);
+
+  test('keepalived killed: the agent, as nobody, where ip is refused, has keepalived delete the VIPs it left, then exits 1', async () => {
+    const env = {
+      OPENSHIFT_HA_CONFIG_NAME: 'nonroot',
+      OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.121-122',
+      OPENSHIFT_HA_REPLICA_COUNT: '1',
+      OPENSHIFT_HA_MONITOR_PORT: '0',
+      OPENSHIFT_HA_IPTABLES_CHAIN: '',
+      IPFAILOVER_ADVERT_INTERVAL: '0.1',
+      PATH: `${bin}:${process.env.PATH}`,
+    };
+    const vips = ['192.0.2.121', '192.0.2.122'];
+    const agent = cluster.startAgentAs(0, env, ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--inh-caps=-all'], join(state, 'run'));
+    await waitFor('the VIPs on node 0', () => vips.every((vip) => cluster.addresses(0).includes(vip)));
+    const pids = spawnSync('pgrep', ['-f', `${join(state, 'run')}/keepalived.conf`], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number);
+    // Frozen first, so the VRRP child cannot release them on its parent's death: a real crash.
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    const killedAt = performance.now();
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    while (vips.some((vip) => cluster.addresses(0).includes(vip)) && performance.now() - killedAt < 20_000) await new Promise((r) => setImmediate(r));
+    console.log(`keepalived SIGKILLed (agent as nobody, through keepalived): its VIPs gone from the node after ${(performance.now() - killedAt).toFixed(0)} ms`);
+    expect(await agent.exited).toBe(1);
+    expect(cluster.addresses(0).filter((a) => vips.includes(a))).toEqual([]);
+    expect(agent.lines).toContain(`ipfailover: released ${vips.join(', ')} from eth0 through keepalived (keepalived left them)`);
+    expect(agent.lines.at(-1)).toBe('ipfailover agent: keepalived exited on its own (SIGKILL); exiting so the pod restarts');
   }, 60_000);
 });
