@@ -188,6 +188,7 @@ suite(`the agent image, built from the Dockerfile and run as pods run it${reason
     expect(jobPod.lines.join('\n')).toMatch(/1 VRRP rule\(s\) deleted.*2 VIP\(s\) released/);
     expect(VIPS.filter((v) => cluster.addresses(last).includes(v))).toEqual([]);
     expect(cluster.vrrpRules(last, 'INPUT', name)).toEqual([]);
+    expect(await running[sick]!.stop()).toBe(0);
   }, 180_000);
 
   test('a check script that is not in the pod stops the agent at once, naming the variable', async () => {
@@ -198,6 +199,24 @@ suite(`the agent image, built from the Dockerfile and run as pods run it${reason
     expect(await Promise.race([p.exited, running])).toBe(2);
     expect(p.lines.join('\n')).toMatch(/OPENSHIFT_HA_CHECK_SCRIPT.*\/etc\/keepalive\/absent\.sh/);
     expect(cluster.addresses(0)).not.toContain('192.0.2.110');
+  }, 60_000);
+
+  test('keepalived killed under the agent: the agent, as nobody, releases the VIPs before the pod exits', async () => {
+    const vip = '192.0.2.120';
+    const props = { virtualIps: vip, replicas: 1, monitorPort: 0, advertIntervalSeconds: 0.1, vrrpIdOffset: 50, image: built.name };
+    const objects = synth((chart) => new IpFailover(chart, 'ipf-killed', props));
+    const deployment = objects.find((o) => o.kind === 'Deployment')!;
+    const p = pod(2, deployment.spec.template.spec, configMapsOf(objects)).start();
+    await waitFor('the VIP on node 2', () => cluster.addresses(2).includes(vip)).catch((e: Error) => {
+      throw new Error(`${e.message}; the pod said:\n${p.lines.join('\n')}`);
+    });
+    const keepalived = p.pids().filter((pid) => processStatus(pid).Name === 'keepalived');
+    expect(keepalived.length).toBeGreaterThanOrEqual(2);
+    const t = Date.now();
+    for (const pid of keepalived) process.kill(pid, 'SIGKILL');
+    await waitFor('the VIP released', () => !cluster.addresses(2).includes(vip));
+    console.log(`keepalived killed to VIP released, as nobody in the image: ${((Date.now() - t) / 1000).toFixed(3)} s`);
+    expect(await p.exited).toBe(1);
   }, 60_000);
 
   /** Every inline script in the code blocks of the README and the docs, and in the examples: where it came from, and its text. */
