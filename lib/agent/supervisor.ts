@@ -39,8 +39,6 @@ export interface SuperviseOptions {
   readonly signals: EventEmitter;
   /** Every line keepalived prints. */
   readonly onLine: (line: string) => void;
-  /** Called once the child is spawned. */
-  readonly onSpawn?: (pid: number | undefined) => void;
   /** Called when a stop signal arrives, before it is forwarded. */
   readonly onStop?: (signal: StopSignal) => void;
 }
@@ -71,6 +69,5 @@ export function supervise(options: SuperviseOptions): Promise<ChildExit> {
     };
     child.on('error', (error: Error) => finish({ code: null, signal: null, error, ...(stoppedBy && { stoppedBy }) }));
     child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => finish({ code, signal, ...(stoppedBy && { stoppedBy }) }));
-    options.onSpawn?.(child.pid);
   });
 }

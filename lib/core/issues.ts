@@ -65,18 +65,6 @@ export function formatIssues(issues: readonly Issue[]): string {
   return issues.map(formatIssue).join('\n');
 }
 
-/** The library's own error type: thrown only by the convenience wrappers that throw. */
-export class IpFailoverError extends Error {
-  /** Every issue found, in the order found. */
-  public readonly issues: readonly Issue[];
-
-  constructor(issues: readonly Issue[]) {
-    super(formatIssues(issues));
-    this.name = 'IpFailoverError';
-    this.issues = issues;
-  }
-}
-
 /** Whether a parse result is a {@link Problem} rather than a value. */
 export function isProblem(x: unknown): x is Problem {
   return typeof x === 'object' && x !== null && 'problem' in x && 'fix' in x;

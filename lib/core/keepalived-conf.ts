@@ -28,7 +28,12 @@ export interface NodeIdentity {
 
 /** Options that are not part of the environment contract. */
 export interface RenderOptions {
-  /** The unprivileged user keepalived runs scripts as (`script_user`). */
+  /**
+   * The user keepalived runs scripts as (`script_user`). The agent keeps the default; only
+   * `keepalived -t` checks render `root`, because keepalived 2.2.7's `-t` kills itself after
+   * checking a script as any other user.
+   * @default DEFAULT_SCRIPT_USER
+   */
   readonly scriptUser?: string;
 }
 

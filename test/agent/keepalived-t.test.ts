@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { fromEnv } from '../../lib/core/env-contract';
-import { renderKeepalivedConf } from '../../lib/core/keepalived-conf';
+import { renderKeepalivedConf, type RenderOptions } from '../../lib/core/keepalived-conf';
 import { skipReason, sh } from '../e2e/cluster';
 
 const reason = skipReason();
@@ -25,13 +25,10 @@ const INTERFACES = ['eth0', 'br-ex', 'ens3'];
  * keepalived 2.2.7's `-t` kills itself with SIGTERM right after checking a script as a non-root
  * `script_user` (it restores privileges, then mistakes itself for an orphaned child). The real
  * daemon is fine with it (the e2e tests run every agent with `script_user nobody`), so only for
- * `-t` the user line is swapped for root — every other line is tested as rendered.
+ * `-t` the configs are rendered with scripts run as root — every other line is as the agent
+ * renders it.
  */
-function forConfigTest(config: string): string {
-  const swapped = config.replace(/^ {2}script_user nobody$/m, '  script_user root');
-  if (swapped === config) throw new Error('the config has no script_user nobody line');
-  return swapped;
-}
+const FOR_CONFIG_TEST: RenderOptions = { scriptUser: 'root' };
 
 suite(`rendered configs pass keepalived -t${reason ? ` (skipped: ${reason})` : ''}`, () => {
   let dir: string;
@@ -75,10 +72,10 @@ suite(`rendered configs pass keepalived -t${reason ? ` (skipped: ${reason})` : '
     const env = Object.fromEntries((deployment.spec.template.spec.containers[0].env as Array<{ name: string; value: string }>).map((v) => [v.name, v.value]));
     const read = fromEnv(env);
     if (!read.ok) throw new Error(JSON.stringify(read.issues));
-    const rendered = renderKeepalivedConf(read.settings, { name: 'worker-0' });
+    const rendered = renderKeepalivedConf(read.settings, { name: 'worker-0' }, FOR_CONFIG_TEST);
     if (!rendered.ok) throw new Error(JSON.stringify(rendered.issues));
     expect(rendered.config).toContain('script "/etc/keepalive/mycheckscript.sh"');
-    const { code, output } = configTest(forConfigTest(rendered.config));
+    const { code, output } = configTest(rendered.config);
     // The docs' check script lives in the pod's ConfigMap mount; outside a pod keepalived can only
     // complain that it is missing, and must find nothing else to complain about.
     const lines = output.split('\n').filter((l) => l !== '');
@@ -134,9 +131,9 @@ suite(`rendered configs pass keepalived -t${reason ? ` (skipped: ${reason})` : '
         };
         const read = fromEnv(env);
         if (!read.ok) throw new Error(`sample should be valid: ${JSON.stringify(read.issues)}`);
-        const rendered = renderKeepalivedConf(read.settings, { address: peers[0]!, name: 'worker-0' });
+        const rendered = renderKeepalivedConf(read.settings, { address: peers[0]!, name: 'worker-0' }, FOR_CONFIG_TEST);
         if (!rendered.ok) throw new Error(JSON.stringify(rendered.issues));
-        const { code, output } = configTest(forConfigTest(rendered.config));
+        const { code, output } = configTest(rendered.config);
         checked++;
         expect({ code, output }).toEqual({ code: 0, output: '' });
       }),
