@@ -31,5 +31,5 @@ export {
 export { renderKeepalivedConf, type NodeIdentity, type RenderOptions, type RenderResult } from './core/keepalived-conf';
 export { parsePoolCidr, AddressAllocator, clusterNetworkPatch, type PoolRange } from './core/address-pool';
 export { resolveHaService, workloadFactsOf, type WorkloadFacts, type ResolvedHaService } from './core/ha-service';
-export { planRemoval, removalJobName, type IpFailoverRemovalProps, type RemovalPlan } from './core/removal';
+export { planRemoval, removalJobName, type IpFailoverRemovalProps, type RemovalPlan } from './core/removal-jobs';
 export { planManifests, formatPlanTable, type PlanReport, type PlanRow } from './core/plan-report';

@@ -12,6 +12,7 @@ import { groupsOf, type AgentSettings } from '../core/settings';
 import { familyOfText } from '../core/vip-range';
 import { WriteError, writeFileAtomic } from './atomic-write';
 import { shortReason, loadSettings } from './environment';
+import { EXIT_CONFIG, EXIT_FAILED } from './exit-codes';
 import { firstLine, NOT_STARTED, type Runner } from './exec';
 import { abstractSocketLock, instanceKeys, nameKey, type LockFn, type LockResult } from './instance-lock';
 import { ensureVrrpRule, removeVrrpRule, type EnsureOutcome } from './iptables';
@@ -22,11 +23,6 @@ import { releaseWithIp, releaseWithKeepalived, vipsHeld } from './release';
 import { nodeScriptFs, scriptIssues, type ScriptFs } from './script-check';
 import { isStartedLine, parseStateLine } from './state-log';
 import { supervise, type ChildExit, type SpawnFn } from './supervisor';
-
-/** Exit code for an environment or node the agent refuses to run with. */
-export const EXIT_CONFIG = 2;
-/** Exit code when keepalived failed or died on its own. */
-export const EXIT_FAILED = 1;
 
 /** The outside world of the agent. */
 export interface AgentDeps {

@@ -2,10 +2,10 @@ import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { formatIssueWithoutPath } from '../core/issues';
 import { serviceAccountObjects } from '../core/manifests';
-import { planRemoval, type IpFailoverRemovalProps } from '../core/removal';
+import { planRemoval, type IpFailoverRemovalProps } from '../core/removal-jobs';
 import { plannerOf } from './_planner-scope';
 
-export type { IpFailoverRemovalProps } from '../core/removal';
+export type { IpFailoverRemovalProps } from '../core/removal-jobs';
 
 /**
  * Removes an `IpFailover` from its nodes, as the docs' "Removing IP failover" procedure: put it

@@ -12,6 +12,7 @@ import { formatPlanTable, planManifests } from '../core/plan-report';
 import type { PlannerOptions } from '../core/planner';
 import { printable } from '../core/printable';
 import { parseVirtualIps } from '../core/vip-range';
+import type { CommandIo } from './io';
 import { InputError, readManifests } from './manifest-input';
 
 /** Options of the plan command. */
@@ -28,15 +29,8 @@ export interface PlanOptions {
   readonly reservedVips?: string;
 }
 
-/** Where the command writes; injected so tests read what a user would see. */
-export interface PlanIo {
-  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
-  readonly stderr: { write(text: string): unknown; isTTY?: boolean };
-  readonly env: Readonly<Record<string, string | undefined>>;
-}
-
 /** Runs a cdk8s app into a temporary directory, as `cdk8s synth` does, and returns the directory. */
-function synthesize(app: string, io: PlanIo): string {
+function synthesize(app: string, io: CommandIo): string {
   const outdir = mkdtempSync(join(tmpdir(), 'ipfailover-plan-'));
   if (io.stderr.isTTY) io.stderr.write(`synthesizing: ${app}\n`);
   const result = spawnSync(app, { shell: true, env: { ...io.env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
@@ -61,7 +55,7 @@ function plannerOptions(options: PlanOptions): PlannerOptions {
 }
 
 /** Runs the command; returns its exit code. */
-export function runPlan(options: PlanOptions, io: PlanIo): number {
+export function runPlan(options: PlanOptions, io: CommandIo): number {
   let outdir: string | undefined;
   try {
     const planner = plannerOptions(options);

@@ -5,17 +5,13 @@
  * the VIPs on two nodes (with an INPUT DROP policy, the nodes stop hearing each other).
  */
 import { loadSettings } from '../agent/environment';
-import type { Runner } from '../agent/exec';
-import { removeFailover } from '../agent/remove';
-import { EXIT_CONFIG, EXIT_FAILED } from '../agent/agent';
+import { removeFailover } from '../agent/node-removal';
+import { EXIT_CONFIG, EXIT_FAILED } from '../agent/exit-codes';
 import { abstractSocketProbe, nameKey, type ProbeFn } from '../agent/instance-lock';
+import type { NodeCommandIo } from './io';
 
-/** Where the command reads and writes. */
-export interface RemoveIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly run: Runner;
+/** Where the command reads and writes, and how it asks whether the agent runs. */
+export interface RemoveIo extends NodeCommandIo {
   /**
    * Asks whether the instance's agent runs in this network namespace.
    * @default - its abstract unix socket

@@ -8,20 +8,17 @@
 import { formatIssue } from '../core/issues';
 import { renderKeepalivedConf } from '../core/keepalived-conf';
 import { loadSettings, shortReason } from '../agent/environment';
-import type { Runner } from '../agent/exec';
 import { discoverNode, nodeNameProblem, type IdentityOptions } from '../agent/node-identity';
 import { nodeScriptFs, scriptIssues, type ScriptFs } from '../agent/script-check';
-import { EXIT_CONFIG } from '../agent/agent';
+import { EXIT_CONFIG } from '../agent/exit-codes';
+import type { NodeCommandIo } from './io';
 
 /** Options of the render command. */
 export type RenderCliOptions = IdentityOptions;
 
-/** Where the command reads and writes; injected so tests see what a user would. */
-export interface RenderIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly run: Runner;
+/** Where the command reads and writes, and the node it renders for. */
+export interface RenderIo extends NodeCommandIo {
+  /** The host name, this node's name unless `--node-name` is given. */
   readonly hostname: string;
   /**
    * The file system the check and notify scripts are looked up in.

@@ -2,7 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { formatIssues } from '../core/issues';
 import { serviceAccountObjects } from '../core/manifests';
 import type { Planner } from '../core/planner';
-import { planRemoval, type IpFailoverRemovalProps } from '../core/removal';
+import { planRemoval, type IpFailoverRemovalProps } from '../core/removal-jobs';
 import { childName, emitObject } from './_emit';
 import { checkPulumiArgs, plannerArg } from './_inputs';
 import { stackPlanner } from './_planner-scope';

@@ -6,7 +6,7 @@ import { formatIssues } from '../../lib/core/issues';
 import { failoverObjects, type KubeObject } from '../../lib/core/manifests';
 import { Planner } from '../../lib/core/planner';
 import type { IpFailoverProps } from '../../lib/core/props';
-import { planRemoval } from '../../lib/core/removal';
+import { planRemoval } from '../../lib/core/removal-jobs';
 import { validateAgainstSchema } from '../support/schema';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

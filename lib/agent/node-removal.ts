@@ -1,7 +1,8 @@
 /**
- * `ipfailover remove`: what the documented removal Job means to do on a node — delete the VRRP
- * iptables rule and release the VIPs from the interface. Idempotent: a second run finds nothing
- * to do and succeeds.
+ * What `ipfailover remove` does on a node, as the documented removal Job means to: delete the
+ * VRRP iptables rule and release the VIPs from the interface. Idempotent: a second run finds
+ * nothing to do and succeeds. The command around it is `cli/remove.ts`; the Jobs that run it on
+ * every node are planned by `core/removal-jobs.ts`.
  */
 import type { Runner } from './exec';
 import { removeVrrpRule } from './iptables';

@@ -4,6 +4,7 @@
  * and releases the VIPs. Unlike the documented Job, it runs on the host network, privileged, as
  * root and with the instance's environment, so it really reaches the rule and the VIPs; and it
  * runs ipfailover's image even when the instance ran Red Hat's, which has no `remove`.
+ * (What the command does on the node is `agent/node-removal.ts`.)
  */
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import { DEFAULT_IMAGE } from './defaults';
