@@ -19,6 +19,8 @@ export type { ExternalIpPoolProps } from '../core/props';
  * With `monitorPort: 0` no node ever fails its check: the docs' mode where any node may hold the
  * VIPs even when the services behind them are down on it. Keep a port the nodes serve (80 by
  * default, such as the ingress) so a broken node gives its VIPs away.
+ *
+ * `node.defaultChild` is the `Network` patch (undefined when the CIDR is invalid).
  */
 export class ExternalIpPool extends Construct {
   /** The canonical CIDR (undefined when invalid). */
@@ -53,6 +55,8 @@ export class ExternalIpPool extends Construct {
     this.clusterNetwork = new ApiObject(this, 'ClusterNetwork', clusterNetworkPatch(range));
     // Network is cluster-scoped; cdk8s would otherwise add the chart's namespace.
     if (Chart.of(this).namespace) this.clusterNetwork.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+    // cdk8s's convention for the main object, set rather than a child named 'Resource' (child ids are public).
+    this.node.defaultChild = this.clusterNetwork;
   }
 
   /**

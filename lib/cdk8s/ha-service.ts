@@ -28,6 +28,8 @@ export interface HaServiceProps extends HaServiceOptions {
  * VIPs (the failover checks the service port), a NodePort Service reached at VIP:nodePort (the
  * failover checks the node port), or a host-networked workload (the failover runs where the
  * workload runs, with as many replicas).
+ *
+ * `node.defaultChild` is the Service; undefined for `hostNetwork`, which creates none.
  */
 export class HaService extends Construct {
   /** Name of the Service; the failover Deployment is `ipf-<name>`. */
@@ -62,6 +64,8 @@ export class HaService extends Construct {
     const valid = issues.length === 0;
     this.service = resolved.service && valid ? new ApiObject(this, 'Service', resolved.service) : undefined;
     this.failover = resolved.failover && valid ? new IpFailover(this, 'Failover', resolved.failover) : undefined;
+    // cdk8s's convention for the main object, set rather than a child named 'Resource' (child ids are public).
+    this.node.defaultChild = this.service;
   }
 }
 

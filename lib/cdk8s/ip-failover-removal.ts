@@ -15,6 +15,8 @@ export type { IpFailoverRemovalProps } from '../core/removal-jobs';
  * those Jobs need. The Jobs run ipfailover's image even when the instance ran Red Hat's, which
  * has no `remove` (see `removalImage`). Once the Jobs have completed, delete this construct's
  * objects and the ConfigMaps in {@link configMapsToDelete}.
+ *
+ * It has no `node.defaultChild`: no one object is the main one (see {@link jobs}).
  */
 export class IpFailoverRemoval extends Construct {
   /** The removal Jobs, one per node, in the order given. */

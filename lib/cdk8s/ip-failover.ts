@@ -34,6 +34,8 @@ export interface IpFailoverProps extends CoreIpFailoverProps {
  * Every instance in an app registers with one planner, which allocates VRRP IDs and checks the
  * stack-wide rules. Bad props do not throw here: `app.synth()` (and `cdk8s synth`) fail with
  * every problem of every instance listed, and write nothing.
+ *
+ * `node.defaultChild` is the Deployment (undefined when the props are invalid).
  */
 export class IpFailover extends Construct {
   /** Name of the Deployment (also the `ipfailover` label and config name). */
@@ -75,6 +77,9 @@ export class IpFailover extends Construct {
     const objects = plan ? failoverObjects(plan) : [];
     if (plan && openstack && ownIssues.length === 0) objects.push(rhospConfigMap(plan, openstack.portIds));
     this.apiObjects = objects.map((obj) => new ApiObject(this, `${obj.kind}-${obj.metadata.name}`, obj));
+    // cdk8s's convention (`node.defaultChild`, `ApiObject.of`) names the main object; set it
+    // rather than renaming the Deployment's child to 'Resource', since child ids are public.
+    this.node.defaultChild = this.apiObjects.find((obj) => obj.kind === 'Deployment');
   }
 
   /** The failover Deployment. Throws when the props are invalid (synthesis reports why). */

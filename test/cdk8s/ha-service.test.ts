@@ -122,3 +122,17 @@ describe('an IPv6 /120 pool, as the docs allow', () => {
     expect(pool.addresses).toContain(service.spec.externalIPs[0]);
   });
 });
+
+describe('node.defaultChild is the main object, as cdk8s escape hatches expect', () => {
+  test("a Service's HaService gives the Service, a hostNetwork one none, a pool its Network patch", () => {
+    const chart = Testing.chart();
+    const pool = new ExternalIpPool(chart, 'pool', { cidr: '192.0.2.0/28' });
+    const service = new HaService(chart, 'db', { exposure: 'externalIp', pool, ports: [{ port: 5432 }], selector: { app: 'db' } });
+    const router = new HaService(chart, 'router-vips', { exposure: 'hostNetwork', workload: routerWorkload(chart, 2), virtualIps: '198.51.100.1' });
+    expect(service.service).toBeDefined();
+    expect(service.node.defaultChild).toBe(service.service);
+    expect(router.node.defaultChild).toBeUndefined();
+    expect(pool.clusterNetwork).toBeDefined();
+    expect(pool.node.defaultChild).toBe(pool.clusterNetwork);
+  });
+});

@@ -262,3 +262,8 @@ describe('RHOSP (openstack prop)', () => {
     );
   });
 });
+
+test("node.defaultChild is the instance's Deployment, as cdk8s escape hatches expect", () => {
+  const failover = new IpFailover(Testing.chart(), 'router', { virtualIps: '192.0.2.1' });
+  expect(failover.node.defaultChild).toBe(failover.deployment);
+});
