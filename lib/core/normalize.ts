@@ -2,23 +2,13 @@
  * Props → a resolved, validated {@link FailoverSpec}: defaults applied once, every value
  * checked, every problem reported (none thrown).
  */
-import { CHECK_SCRIPT_FILE, DEFAULTS, NOTIFY_SCRIPT_FILE, SCRIPTS_MOUNT_PATH } from './defaults';
+import { DEFAULTS } from './defaults';
 import {
-  checkAdvertInterval,
-  checkChainName,
-  checkCheckInterval,
-  checkConfigMapKey,
   checkDnsLabel,
   checkDnsSubdomain,
   checkImage,
   checkGroupCount,
-  checkInlineScript,
-  checkInterfaceName,
   checkLabels,
-  checkPort,
-  checkPreemptDelay,
-  checkReplicas,
-  checkScriptPath,
   checkStringList,
   checkVrrpIdOffset,
   configMapBytes,
@@ -26,7 +16,9 @@ import {
   MAX_CONFIGMAP_BYTES,
 } from './fields';
 import type { Issue, Problem } from './issues';
-import type { DeploymentStrategy, IpFailoverProps, Preemption, ScriptSource } from './props';
+import type { DeploymentStrategy, IpFailoverProps, ScriptSource } from './props';
+import { checkScriptFiles } from './script-source';
+import { keysInOrder, PROPS_CHECK_ORDER, rowOf, type AnySettingRow, type ResolvedIdentity } from './setting-table';
 import { checkIdRange, crossCheck, type AgentSettings, type SettingKey } from './settings';
 import { inlineScriptData, SCC_NAMES, sccRoleBindingName } from './manifests';
 import { parseVirtualIps, type VipListParse } from './vip-range';
@@ -76,87 +68,10 @@ export function nameFromId(id: string): string {
     .replace(/^-|-$/g, '');
 }
 
-/** The file a script lands on in the scripts mount (inline or from a ConfigMap), or `undefined` for a path. */
-function mountedFileOf(source: ScriptSource, inlineFile: string): string | undefined {
-  if ('inline' in source) return inlineFile;
-  if ('configMap' in source) return source.key;
-  return undefined;
-}
-
-/** The path inside the pod where a (valid) script source ends up. */
-function scriptPathOf(source: ScriptSource, inlineFile: string): string {
-  const file = mountedFileOf(source, inlineFile);
-  return file === undefined ? (source as { path: string }).path : `${SCRIPTS_MOUNT_PATH}/${file}`;
-}
-
-const SCRIPT_FORMS = ['inline', 'path', 'configMap'] as const;
-const SCRIPT_FIX = 'give { inline: "#!/bin/sh\\n…" }, { path: "/abs/path" } or { configMap: "name", key: "script.sh" }';
-
-/** Checks a script source by its shape (JavaScript callers skip the types): exactly one form, each field valid. */
-function checkScriptSource(c: PropChecker, field: string, source: unknown): void {
-  if (!isPlainObject(source)) {
-    // A bare path is the likely mistake: say how to write it.
-    const fix = typeof source === 'string' && source.startsWith('/') ? `give { path: ${JSON.stringify(source)} }` : SCRIPT_FIX;
-    c.check(field, { value: source, problem: 'is not a script', fix });
-    return;
-  }
-  const forms = SCRIPT_FORMS.filter((form) => form in source);
-  if (forms.length !== 1) {
-    const problem = forms.length === 0 ? 'has neither inline, path nor configMap' : `gives ${forms.join(' and ')} at once`;
-    c.check(field, { value: source, problem, fix: SCRIPT_FIX });
-    return;
-  }
-  const given = source as Record<string, unknown>;
-  if (forms[0] === 'inline') c.check(field, checkInlineScript(given.inline));
-  else if (forms[0] === 'path') c.check(field, checkScriptPath(given.path));
-  else {
-    c.check(`${field}.configMap`, checkDnsSubdomain(given.configMap));
-    c.check(`${field}.key`, checkConfigMapKey(given.key));
-  }
-}
-
-/**
- * Two scripts may not land on one file of the scripts mount, unless they are the same key of
- * the same ConfigMap. The ConfigMap key is the one to change: the inline file names are fixed.
- */
-function checkScriptFiles(c: PropChecker, check: ScriptSource | undefined, notify: ScriptSource | undefined): void {
-  if (check === undefined || notify === undefined) return;
-  checkPathUnderMount(c, 'checkScript', check, mountedFileOf(notify, NOTIFY_SCRIPT_FILE));
-  checkPathUnderMount(c, 'notifyScript', notify, mountedFileOf(check, CHECK_SCRIPT_FILE));
-  const file = mountedFileOf(check, CHECK_SCRIPT_FILE);
-  if (file === undefined || file !== mountedFileOf(notify, NOTIFY_SCRIPT_FILE)) return;
-  if ('configMap' in check && 'configMap' in notify && check.configMap === notify.configMap) return;
-  const [field, other, otherSource] = 'configMap' in notify ? ['notifyScript', 'checkScript', check] : ['checkScript', 'notifyScript', notify];
-  const from = 'inline' in otherSource ? `the inline ${other}` : `the ${other} from ConfigMap ${JSON.stringify((otherSource as { configMap: string }).configMap)}`;
-  c.check(`${field}.key`, { value: file, problem: `lands on ${SCRIPTS_MOUNT_PATH}/${file}, as ${from} does`, fix: 'give the two scripts different file names' });
-}
-
-/**
- * A `{ path }` inside the scripts mount is hidden by it when the other script mounts the volume
- * there, unless it names the very file the other script puts there.
- */
-function checkPathUnderMount(c: PropChecker, field: string, source: ScriptSource, otherFile: string | undefined): void {
-  if (!('path' in source) || !source.path.startsWith(`${SCRIPTS_MOUNT_PATH}/`)) return;
-  if (otherFile === undefined || source.path === `${SCRIPTS_MOUNT_PATH}/${otherFile}`) return;
-  const fix = `give the script as { configMap, key }, or keep it outside ${SCRIPTS_MOUNT_PATH}`;
-  c.check(`${field}.path`, { value: source.path, problem: `is hidden by the scripts volume this instance mounts at ${SCRIPTS_MOUNT_PATH}`, fix });
-}
-
-function checkPreemption(preemption: unknown): Problem | undefined {
-  if (preemption === 'nopreempt') return undefined;
-  if (isPlainObject(preemption) && 'delaySeconds' in preemption) {
-    return checkPreemptDelay((preemption as { delaySeconds: unknown }).delaySeconds);
-  }
-  return { value: preemption, problem: 'is not a preemption strategy', fix: "use 'nopreempt' or { delaySeconds: 300 }" };
-}
-
 function checkStrategy(strategy: unknown): Problem | undefined {
   if (strategy === 'Recreate' || strategy === 'RollingUpdate') return undefined;
   return { value: strategy, problem: 'is not a deployment strategy', fix: "use 'Recreate' or 'RollingUpdate'" };
 }
-
-/** Prop names of the agent settings (the config name comes from `name`). */
-const PROP_OF: Partial<Record<SettingKey, keyof IpFailoverProps>> = { configName: 'name' };
 
 /** Collects problems per prop. */
 export class PropChecker {
@@ -181,6 +96,43 @@ export class PropChecker {
     this.check(field, problem);
     return problem ? undefined : (given as T);
   }
+}
+
+/**
+ * Checks that are not of a setting, at their place among the settings' (the props' documented
+ * order): the node selector after `replicas`, where the two scripts land once both are known.
+ */
+const CHECKS_AFTER: Partial<Record<SettingKey, (c: PropChecker, props: IpFailoverProps) => void>> = {
+  replicas: (c, props) => {
+    if (props.nodeSelector !== undefined) c.checkAll('nodeSelector', checkLabels(props.nodeSelector, DEFAULTS.nodeSelector));
+  },
+  notifyScript: (c, props) => {
+    if (c.issues.length === 0) checkScriptFiles(c, props.checkScript, props.notifyScript);
+  },
+};
+
+/**
+ * The agent settings of the props, one setting row at a time: a row's hook where it has one,
+ * else the given prop if its check accepts it, else the row's default. Only given props are
+ * checked: every default passes its check (a test holds them to it).
+ */
+function settingsFromProps(c: PropChecker, props: IpFailoverProps, identity: ResolvedIdentity): Omit<AgentSettings, 'vrrpIdOffset'> {
+  const agent: Partial<Record<SettingKey, unknown>> = {};
+  for (const key of keysInOrder(PROPS_CHECK_ORDER)) {
+    const row = rowOf(key);
+    if (row.assignedByPlanner) continue;
+    const given = row.prop === undefined ? undefined : props[row.prop];
+    const value = row.fromProps ? row.fromProps(given, c, identity) : row.prop === undefined ? row.default : settingFromProp(c, row, given);
+    if (value !== undefined) agent[key] = value;
+    CHECKS_AFTER[key]?.(c, props);
+  }
+  return agent as unknown as Omit<AgentSettings, 'vrrpIdOffset'>;
+}
+
+/** A plain row's value: the given prop when its check accepts it, else the default. */
+function settingFromProp(c: PropChecker, row: AnySettingRow, given: unknown): AgentSettings[SettingKey] {
+  const check = (value: unknown): Problem | undefined => (row.checkProp ?? row.check)?.(value);
+  return c.valid<AgentSettings[SettingKey]>(row.prop!, given, check) ?? row.default;
 }
 
 /** Props that are not an object at all (a JavaScript caller passing nothing, or a string). */
@@ -246,20 +198,7 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
     ...(requestedVrrpIdOffset !== undefined && { requestedVrrpIdOffset }),
   };
 
-  // Only given props are checked: every default passes its check (a test holds them to it).
-  const networkInterface = c.valid<string>('networkInterface', props.networkInterface, checkInterfaceName) ?? DEFAULTS.networkInterface;
-  const monitorPort = c.valid<number>('monitorPort', props.monitorPort, checkPort) ?? DEFAULTS.monitorPort;
-  const replicas = c.valid<number>('replicas', props.replicas, checkReplicas) ?? DEFAULTS.replicas;
-  if (props.nodeSelector !== undefined) c.checkAll('nodeSelector', checkLabels(props.nodeSelector, DEFAULTS.nodeSelector));
-  const nodeSelector = props.nodeSelector ?? DEFAULTS.nodeSelector;
-  const unicastPeers = c.valid<readonly string[]>('unicastPeers', props.unicastPeers, (v) => checkStringList(v, ['192.0.2.1', '192.0.2.2'])) ?? [];
-  const iptablesChain = c.valid<string>('iptablesChain', props.iptablesChain, checkChainName) ?? DEFAULTS.iptablesChain;
-  if (props.checkScript !== undefined) checkScriptSource(c, 'checkScript', props.checkScript);
-  if (props.notifyScript !== undefined) checkScriptSource(c, 'notifyScript', props.notifyScript);
-  if (c.issues.length === 0) checkScriptFiles(c, props.checkScript, props.notifyScript);
-  const preemption = c.valid<Preemption>('preemption', props.preemption, checkPreemption) ?? { delaySeconds: DEFAULTS.preemptDelaySeconds };
-  const checkIntervalSeconds = c.valid<number>('checkIntervalSeconds', props.checkIntervalSeconds, checkCheckInterval) ?? DEFAULTS.checkIntervalSeconds;
-  const advertIntervalSeconds = c.valid<number>('advertIntervalSeconds', props.advertIntervalSeconds, checkAdvertInterval) ?? DEFAULTS.advertIntervalSeconds;
+  const agent = settingsFromProps(c, props, { name, virtualIps: parsed.vips, vipGroups });
   const image = c.valid<string>('image', props.image, checkImage) ?? DEFAULTS.image;
   const imagePullSecrets = c.valid<readonly string[]>('imagePullSecrets', props.imagePullSecrets, (v) => checkStringList(v, ['regcred'])) ?? [];
   c.checkAll('imagePullSecrets', imagePullSecrets.map(checkDnsSubdomain));
@@ -267,25 +206,8 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
   const strategy = c.valid<DeploymentStrategy>('strategy', props.strategy, checkStrategy) ?? DEFAULTS.strategy;
   if (c.issues.length > 0) return { issues: c.issues, stack };
 
-  const agent: Omit<AgentSettings, 'vrrpIdOffset'> = {
-    configName: name,
-    virtualIps: parsed.vips,
-    vipGroups,
-    networkInterface,
-    monitorPort,
-    replicas,
-    unicastPeers,
-    iptablesChain,
-    ...(props.checkScript && { checkScript: scriptPathOf(props.checkScript, CHECK_SCRIPT_FILE) }),
-    ...(props.notifyScript && { notifyScript: scriptPathOf(props.notifyScript, NOTIFY_SCRIPT_FILE) }),
-    preemption,
-    checkIntervalSeconds,
-    advertIntervalSeconds,
-    excludedVrrpIds: [],
-  };
-
   const problems = requestedVrrpIdOffset === undefined ? crossCheck(agent) : [...crossCheck(agent), ...checkIdRange({ ...agent, vrrpIdOffset: requestedVrrpIdOffset })];
-  for (const p of problems) c.check(PROP_OF[p.key] ?? p.key, p);
+  for (const p of problems) c.check(rowOf(p.key).prop ?? p.key, p);
   const spec: FailoverSpec = {
     name,
     namespace,
@@ -293,7 +215,7 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
     imagePullSecrets,
     serviceAccountName,
     strategy,
-    nodeSelector,
+    nodeSelector: props.nodeSelector ?? DEFAULTS.nodeSelector,
     ...(props.checkScript && { checkScript: props.checkScript }),
     ...(props.notifyScript && { notifyScript: props.notifyScript }),
     ...(requestedVrrpIdOffset !== undefined && { requestedVrrpIdOffset }),

@@ -10,7 +10,7 @@ import { valueAt } from './objects';
 import { Planner, type IdRange, type PlannerOptions } from './planner';
 import type { IpFailoverProps } from './props';
 import { printable } from './printable';
-import type { AgentSettings } from './settings';
+import { rowOf, SETTING_KEYS, type AgentSettings } from './setting-table';
 import { formatVirtualIps } from './vip-range';
 
 /** One failover instance in the report. */
@@ -85,24 +85,23 @@ function hasCallout(obj: unknown): boolean {
   });
 }
 
+/**
+ * The props that plan the settings read from a Deployment as the constructs would: each setting
+ * row gives its prop back (a row's hook where it has one), so nothing is re-planned with a default.
+ */
+export function propsOfSettings(settings: AgentSettings): Omit<IpFailoverProps, 'name' | 'namespace'> {
+  const props: Partial<Record<keyof IpFailoverProps, unknown>> = {};
+  for (const key of SETTING_KEYS) {
+    const row = rowOf(key);
+    const value = settings[key];
+    if (row.toProps) Object.assign(props, row.toProps(value));
+    else if (row.prop !== undefined && value !== undefined) props[row.prop] = value;
+  }
+  return props as IpFailoverProps;
+}
+
 function propsOf(settings: AgentSettings, name: string, namespace: string): IpFailoverProps {
-  return {
-    name,
-    namespace,
-    virtualIps: settings.virtualIps,
-    vipGroups: settings.vipGroups,
-    vrrpIdOffset: settings.vrrpIdOffset,
-    replicas: settings.replicas,
-    monitorPort: settings.monitorPort,
-    networkInterface: settings.networkInterface,
-    unicastPeers: settings.unicastPeers,
-    iptablesChain: settings.iptablesChain,
-    preemption: settings.preemption,
-    checkIntervalSeconds: settings.checkIntervalSeconds,
-    advertIntervalSeconds: settings.advertIntervalSeconds,
-    ...(settings.checkScript !== undefined && { checkScript: { path: settings.checkScript } }),
-    ...(settings.notifyScript !== undefined && { notifyScript: { path: settings.notifyScript } }),
-  };
+  return { name, namespace, ...propsOfSettings(settings) };
 }
 
 /** Reads every failover Deployment of `objects` and plans them as one stack, in order. */

@@ -1,44 +1,16 @@
 /**
  * The settings one keepalived agent runs with: exactly what the `OPENSHIFT_HA_*` environment
- * carries. The props normalizer produces them, the env contract writes and reads them, and the
- * cross-field rules here apply to both, so the two paths cannot drift apart.
+ * carries, declared one row each in `setting-table.ts`. The props normalizer produces them, the
+ * env contract writes and reads them, and the cross-field rules here apply to both, so the two
+ * paths cannot drift apart.
  */
-import type { Preemption } from './props';
 import { checkPeer } from './fields';
 import { familyOfText, groupVips, type IpFamily } from './vip-range';
 import type { Problem } from './issues';
 import { VRRP_ID_MAX } from './defaults';
+import type { AgentSettings, SettingKey } from './setting-table';
 
-/** Resolved, validated settings of one failover agent. */
-export interface AgentSettings {
-  /** `OPENSHIFT_HA_CONFIG_NAME`: router_id and VRRPv2 auth_pass. */
-  readonly configName: string;
-  /** Canonical VIPs in order. */
-  readonly virtualIps: readonly string[];
-  /** Number of VRRP groups actually used (≤ number of VIPs). */
-  readonly vipGroups: number;
-  readonly networkInterface: string;
-  /** 0 means no check. */
-  readonly monitorPort: number;
-  readonly vrrpIdOffset: number;
-  readonly replicas: number;
-  /** Empty means multicast. */
-  readonly unicastPeers: readonly string[];
-  /** `''` means add no iptables rule. */
-  readonly iptablesChain: string;
-  /** Absolute path inside the pod, if any. */
-  readonly checkScript?: string;
-  /** Absolute path inside the pod, if any. */
-  readonly notifyScript?: string;
-  readonly preemption: Preemption;
-  readonly checkIntervalSeconds: number;
-  readonly advertIntervalSeconds: number;
-  /** `HA_EXCLUDED_VRRP_IDS`: IDs skipped when numbering the groups. */
-  readonly excludedVrrpIds: readonly number[];
-}
-
-/** A setting's key: the prop name, or the key the env contract maps to a variable. */
-export type SettingKey = keyof AgentSettings;
+export type { AgentSettings, SettingKey } from './setting-table';
 
 /** A problem with the setting it belongs to. */
 export interface SettingProblem extends Problem {
