@@ -151,6 +151,10 @@ test('the Pulumi declarations never name @pulumi/openstack, so programs without 
 test('with no framework at all, the core entry loads', () => {
   const dir = project('core-only', []);
   expect(load(dir, 'ipfailover')).toMatchObject({ ok: true, exports: expect.arrayContaining(['Planner', 'parseVirtualIps', 'toEnv']) });
+  // The stored RHOSP provider's entry point: exactly what it runs, and none of it in the root entry.
+  const provider = load(dir, 'ipfailover/internal/rhosp');
+  expect(provider).toEqual({ ok: true, exports: ['checkOpenStackPorts', 'formatIssues', 'parsePortShow', 'planPortPairs', 'portChangeArgs', 'portShowArgs'] });
+  expect(load(dir, 'ipfailover')).toMatchObject({ ok: true, exports: expect.not.arrayContaining(['planPortPairs']) });
 }, 60_000);
 
 /**
@@ -193,7 +197,7 @@ test('the serialized RHOSP provider loads from the installed package and runs th
     expect(result.error).toBeUndefined();
     // Only exported entry points and built-ins: never a path inside the package.
     for (const name of result.requires) expect(name).not.toMatch(/^ipfailover\/(dist|lib)\//);
-    expect(result.requires).toContain('ipfailover');
+    expect(result.requires).toContain('ipfailover/internal/rhosp');
     expect(result.outs.keptPairs).toEqual({ 'master-0': ['192.168.0.5', '192.168.0.7'] });
     const { ports, log } = bin.read();
     expect(ports['master-0']).toEqual(port);

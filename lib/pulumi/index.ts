@@ -4,6 +4,6 @@ export { HaService, HA_SERVICE_TYPE, type HaServiceArgs } from './ha-service';
 export { ExternalIpPool, EXTERNAL_IP_POOL_TYPE, type ExternalIpPoolArgs } from './external-ip-pool';
 export { IpFailoverRemoval, IP_FAILOVER_REMOVAL_TYPE, type IpFailoverRemovalArgs } from './ip-failover-removal';
 export { configureFailoverPlanner, resetFailoverPlanner } from './_planner-scope';
-export { AllowedAddressPairs, type AllowedAddressPairsArgs } from './_rhosp-ports';
+export { AllowedAddressPairs, type AllowedAddressPairsArgs } from './allowed-address-pairs';
 export { Planner, type PlannerOptions } from '../core/planner';
 export * from '../core/props';

@@ -12,7 +12,7 @@ import { canonicalAddress } from '../core/rhosp';
 import { childName, emitObject } from './_emit';
 import { checkPulumiArgs, isUnresolved, plannerArg } from './_inputs';
 import { serviceAccountOwners, stackPlanner } from './_planner-scope';
-import { AllowedAddressPairs } from './_rhosp-ports';
+import { AllowedAddressPairs } from './allowed-address-pairs';
 
 /** Where to reserve the VIPs in Neutron, so its IPAM never hands them to another port. */
 export interface VipReservationArgs {

@@ -2,8 +2,8 @@ import * as k8s from '@pulumi/kubernetes';
 import * as openstack from '@pulumi/openstack';
 import { Planner } from '../../lib/core/planner';
 import { IpFailover } from '../../lib/pulumi';
-import * as core from '../../lib/index';
-import { allowedAddressPairsProvider, type AllowedAddressPairsState, type OpenStackCli } from '../../lib/pulumi/_rhosp-ports';
+import * as core from '../../lib/internal/rhosp';
+import { allowedAddressPairsProvider, type AllowedAddressPairsState, type OpenStackCli } from '../../lib/pulumi/allowed-address-pairs';
 import { fakeOpenstack, nodePort, type CommandLog, type FakeNeutron } from './fake-openstack';
 import { fakeOpenstackBin, type FakeOpenstackBin } from './fake-openstack-bin';
 import { recordResources, registered, registeredOutputs, valueOf, type Recorder } from './mocks';
@@ -89,8 +89,8 @@ describe('the serialized provider, as the engine loads it from the state', () =>
     await registered(edge.allowedAddressPairs!);
     const text = rec.resources.find((r) => r.type === PAIRS_TYPE)!.inputs['__provider'] as string;
     const loaded = { exports: {} as { handler: () => ReturnType<typeof allowedAddressPairsProvider> } };
-    // The engine resolves `ipfailover` from the program's node_modules; here it is the source tree.
-    const providerRequire = (id: string): unknown => (id === 'ipfailover' ? core : jest.requireActual(id));
+    // The engine resolves `ipfailover/internal/rhosp` from the program's node_modules; here it is the source tree.
+    const providerRequire = (id: string): unknown => (id === 'ipfailover/internal/rhosp' ? core : jest.requireActual(id));
     new Function('exports', 'require', 'module', text)(loaded.exports, providerRequire, loaded);
     const provider = loaded.exports.handler();
 

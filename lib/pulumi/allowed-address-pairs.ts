@@ -1,6 +1,6 @@
 import type { execFile as ExecFile } from 'node:child_process';
 import * as pulumi from '@pulumi/pulumi';
-import type * as Core from '../index';
+import type * as ProviderCore from '../internal/rhosp';
 import type { PortPairPlan } from '../core/rhosp';
 
 /**
@@ -14,20 +14,20 @@ import type { PortPairPlan } from '../core/rhosp';
 /** Runs the `openstack` CLI with the given arguments and resolves to its standard output. */
 export type OpenStackCli = (args: readonly string[]) => Promise<string>;
 
-/** The core functions the provider runs. */
-export type RhospCore = Pick<typeof Core, 'checkOpenStackPorts' | 'formatIssues' | 'parsePortShow' | 'planPortPairs' | 'portChangeArgs' | 'portShowArgs'>;
+/** The core functions the provider runs: the `ipfailover/internal/rhosp` entry point. */
+export type RhospCore = typeof ProviderCore;
 
 /**
  * The core as the provider finds it when it runs: by package name, from the program's
- * `node_modules`. The provider is serialized into the state and run by Pulumi's dynamic provider
- * host, without the program, on every later `up` and on `destroy`. Capturing our modules instead
- * makes the serializer write `require('ipfailover/dist/core/…')`, which the package's `exports`
- * refuse (and, when the project's path contains "ipfailover", even the entry point is mapped
- * wrongly).
+ * `node_modules`, through the entry point kept for it. The provider is serialized into the state
+ * and run by Pulumi's dynamic provider host, without the program, on every later `up` and on
+ * `destroy`. Capturing our modules instead makes the serializer write
+ * `require('ipfailover/dist/core/…')`, which the package's `exports` refuse (and, when the
+ * project's path contains "ipfailover", even the entry point is mapped wrongly).
  */
 function installedCore(): RhospCore {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('ipfailover') as RhospCore;
+  return require('ipfailover/internal/rhosp') as RhospCore;
 }
 
 /** What the resource stores: its inputs, and what it found and did per port. */
@@ -134,9 +134,13 @@ export function allowedAddressPairsProvider(cli?: OpenStackCli, core?: () => Rho
 
 /** Inputs of {@link AllowedAddressPairs}. */
 export interface AllowedAddressPairsArgs {
+  /** The component name, for messages. */
   readonly path: pulumi.Input<string>;
+  /** The Neutron ports of the nodes that may hold the VIPs. */
   readonly portIds: pulumi.Input<readonly pulumi.Input<string>[]>;
+  /** The VIPs to add as allowed address pairs on every port. */
   readonly vips: pulumi.Input<readonly pulumi.Input<string>[]>;
+  /** The `openstack` CLI program to run. */
   readonly cli: pulumi.Input<string>;
 }
 
