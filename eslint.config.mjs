@@ -21,7 +21,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['cdk8s', 'cdk8s-plus-*', 'constructs', '@pulumi/*'], message: 'lib/core must not import a framework' },
+            {
+              group: ['cdk8s', 'cdk8s-plus-*', 'constructs', '@pulumi/*'],
+              message: 'lib/core must not import a framework',
+            },
             { group: ['fs', 'node:*', 'child_process', 'os', 'path'], message: 'lib/core does no I/O' },
           ],
         },

@@ -98,7 +98,8 @@ function floorOf(profile: Profile, scenario: Scenario): number {
 
 function targetOf(profile: Profile, scenario: Scenario): string {
   const a = profile.advert;
-  if (scenario === 'node loss') return profile.advert < 1 ? '< 0.5 s' : `<= floor + 0.3 s = ${(floorOf(profile, scenario) + 0.3).toFixed(3)} s`;
+  if (scenario === 'node loss')
+    return profile.advert < 1 ? '< 0.5 s' : `<= floor + 0.3 s = ${(floorOf(profile, scenario) + 0.3).toFixed(3)} s`;
   if (scenario === 'graceful handover') return '<= 0.2 s';
   return `<= check ${CHECK_INTERVAL} s x fall 1 + advert + 0.5 s = ${(CHECK_INTERVAL + a + 0.5).toFixed(2)} s`;
 }
@@ -113,7 +114,12 @@ async function startAndMemory(cli: string): Promise<string[]> {
     try {
       cluster.up();
       const t0 = performance.now();
-      const agent = cluster.startAgent(0, { ...env(PROFILES[0]!, false), OPENSHIFT_HA_USE_UNICAST: '', OPENSHIFT_HA_UNICAST_PEERS: '', OPENSHIFT_HA_REPLICA_COUNT: '1' });
+      const agent = cluster.startAgent(0, {
+        ...env(PROFILES[0]!, false),
+        OPENSHIFT_HA_USE_UNICAST: '',
+        OPENSHIFT_HA_UNICAST_PEERS: '',
+        OPENSHIFT_HA_REPLICA_COUNT: '1',
+      });
       await new Promise<void>((resolve) => {
         const check = (): void => {
           if (agent.lines.includes('ipfailover: keepalived running')) resolve();
@@ -123,8 +129,13 @@ async function startAndMemory(cli: string): Promise<string[]> {
       starts.push(performance.now() - t0);
       await new Promise((r) => setTimeout(r, 1000));
       agentRss = Math.max(agentRss, rssKiB(agent.child.pid!));
-      const pids = spawnSync('pgrep', ['-f', `${cluster.stateRoot}/n0/keepalived.conf`], { encoding: 'utf8' }).stdout.split('\n').filter((p) => p !== '');
-      keepalivedRss = Math.max(keepalivedRss, pids.reduce((sum, pid) => sum + rssKiB(Number(pid)), 0));
+      const pids = spawnSync('pgrep', ['-f', `${cluster.stateRoot}/n0/keepalived.conf`], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((p) => p !== '');
+      keepalivedRss = Math.max(
+        keepalivedRss,
+        pids.reduce((sum, pid) => sum + rssKiB(Number(pid)), 0),
+      );
     } finally {
       cluster.destroy();
     }
@@ -158,9 +169,11 @@ export async function benchFailover(): Promise<string[]> {
       // The master-down timer runs from the last advert heard, which came up to one advert
       // interval before the event: measured from the event, node loss lands in (floor - advert, floor].
       const note =
-        scenario === 'service death' ? ` + up to ${CHECK_INTERVAL} s until the check runs`
-        : scenario === 'node loss' ? ` after the last advert, so ${(floor - profile.advert).toFixed(3)}..${floor.toFixed(3)} s after the event`
-        : '';
+        scenario === 'service death'
+          ? ` + up to ${CHECK_INTERVAL} s until the check runs`
+          : scenario === 'node loss'
+            ? ` after the last advert, so ${(floor - profile.advert).toFixed(3)}..${floor.toFixed(3)} s after the event`
+            : '';
       lines.push(
         `${profile.name}, ${scenario}: median ${secs(median(times))} of ${TRIALS} (min ${secs(Math.min(...times))}, max ${secs(Math.max(...times))}); RFC 5798 floor ${floor.toFixed(3)} s${note}; target ${targetOf(profile, scenario)}`,
       );

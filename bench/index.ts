@@ -17,7 +17,10 @@ interface Bench {
 /* eslint-disable @typescript-eslint/no-require-imports */
 const BENCHES: readonly Bench[] = [
   { title: 'synthesis and planner', run: () => (require('./synth') as typeof SynthBench).benchSynth() },
-  { title: 'failover (real keepalived in network namespaces)', run: () => (require('./failover') as typeof FailoverBench).benchFailover() },
+  {
+    title: 'failover (real keepalived in network namespaces)',
+    run: () => (require('./failover') as typeof FailoverBench).benchFailover(),
+  },
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -34,7 +34,10 @@ function failoverStack(): string {
   const app = new App({ outdir: '/nonexistent' });
   const chart = new Chart(app, 'bench', { namespace: 'bench' });
   for (let i = 0; i < INSTANCES; i++) {
-    new IpFailover(chart, `vips-${i}`, { virtualIps: [`198.51.${i}.1`, `198.51.${i}.2`], nodeSelector: { pool: `p${i % 4}` } });
+    new IpFailover(chart, `vips-${i}`, {
+      virtualIps: [`198.51.${i}.1`, `198.51.${i}.2`],
+      nodeSelector: { pool: `p${i % 4}` },
+    });
   }
   return app.synthYaml();
 }
@@ -43,7 +46,10 @@ function failoverStack(): string {
 const handWritten: KubeObject[] = (() => {
   const planner = new Planner();
   return Array.from({ length: INSTANCES }, (_, i) => {
-    const { plan } = planner.add({ virtualIps: [`198.51.${i}.1`, `198.51.${i}.2`], nodeSelector: { pool: `p${i % 4}` } }, { path: `bench/vips-${i}`, id: `vips-${i}`, defaultNamespace: 'bench' });
+    const { plan } = planner.add(
+      { virtualIps: [`198.51.${i}.1`, `198.51.${i}.2`], nodeSelector: { pool: `p${i % 4}` } },
+      { path: `bench/vips-${i}`, id: `vips-${i}`, defaultNamespace: 'bench' },
+    );
     return failoverObjects(plan!).find((o) => o.kind === 'Deployment')!;
   });
 })();
@@ -86,18 +92,31 @@ export function benchSynth(): string[] {
   const allocations: number[] = [];
   const validationOnly: number[] = [];
   for (let t = 0; t < TRIALS; t++) {
-    allocations.push(time(() => {
-      const planner = new Planner();
-      for (let i = 0; i < 10_000; i++) {
-        planner.add({ virtualIps: `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255 || 1}`, ...(i % 3 === 0 && { vrrpIdOffset: i % 250 }) }, { path: `c/${i}`, id: `v${i}` });
-      }
-    }));
+    allocations.push(
+      time(() => {
+        const planner = new Planner();
+        for (let i = 0; i < 10_000; i++) {
+          planner.add(
+            {
+              virtualIps: `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255 || 1}`,
+              ...(i % 3 === 0 && { vrrpIdOffset: i % 250 }),
+            },
+            { path: `c/${i}`, id: `v${i}` },
+          );
+        }
+      }),
+    );
     // Baseline: the same 10,000 instances in 10,000 fresh planners, so nothing is cross-checked.
-    validationOnly.push(time(() => {
-      for (let i = 0; i < 10_000; i++) {
-        new Planner().add({ virtualIps: `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255 || 1}` }, { path: `c/${i}`, id: `v${i}` });
-      }
-    }));
+    validationOnly.push(
+      time(() => {
+        for (let i = 0; i < 10_000; i++) {
+          new Planner().add(
+            { virtualIps: `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255 || 1}` },
+            { path: `c/${i}`, id: `v${i}` },
+          );
+        }
+      }),
+    );
   }
   return [
     `synth, 127 instances / 254 VRRP groups: median ${median(ours).toFixed(1)} ms vs ${median(plain).toFixed(1)} ms for the same 127 Deployments as plain cdk8s ApiObjects: ${ratio.toFixed(2)}x (target <= 1.5x)`,

@@ -39,15 +39,17 @@ export function buildProgram(): Command {
     .option('--json', 'print the report as JSON')
     .option('--reserved-vrrp-ids <ids>', "VRRP IDs the cluster's own keepalived uses, such as 51,52")
     .option('--reserved-vips <vips>', "the cluster's API and ingress VIPs, which no instance may serve")
-    .action((paths: string[], options: { app?: string; json?: boolean; reservedVrrpIds?: string; reservedVips?: string }) => {
-      process.exitCode = runPlan({ paths, ...options }, io);
-    });
+    .action(
+      (paths: string[], options: { app?: string; json?: boolean; reservedVrrpIds?: string; reservedVips?: string }) => {
+        process.exitCode = runPlan({ paths, ...options }, io);
+      },
+    );
 
   program
     .command('render')
     .description('print the keepalived.conf the agent would run here, from OPENSHIFT_HA_* variables')
     .option('--address <ip>', "this node's address (default: read from the interface)")
-    .option('--node-name <name>', 'this node\'s name (default: the host name)')
+    .option('--node-name <name>', "this node's name (default: the host name)")
     .action(async (options: { address?: string; nodeName?: string }) => {
       process.exitCode = await runRender(options, { ...io, run: execRunner, hostname: hostname() });
     });

@@ -28,7 +28,11 @@ let built: string;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'ipfailover-packaging-'));
   built = join(work, 'dist');
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', built], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', built],
+    { cwd: ROOT, stdio: 'pipe' },
+  );
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -58,7 +62,9 @@ function flatProject(name: string, exclude: readonly string[]): string {
   const dir = project(name, []);
   const modules = join(dir, 'node_modules');
   const source = join(ROOT, 'node_modules');
-  const names = readdirSync(source).flatMap((entry) => (entry.startsWith('@') ? readdirSync(join(source, entry)).map((inner) => `${entry}/${inner}`) : [entry]));
+  const names = readdirSync(source).flatMap((entry) =>
+    entry.startsWith('@') ? readdirSync(join(source, entry)).map((inner) => `${entry}/${inner}`) : [entry],
+  );
   for (const dep of names) {
     if (dep.startsWith('.') || exclude.includes(dep) || Object.keys(pkg.dependencies).includes(dep)) continue;
     mkdirSync(dirname(join(modules, dep)), { recursive: true });
@@ -70,7 +76,9 @@ function flatProject(name: string, exclude: readonly string[]): string {
 /** Requires `entry` in a fresh node process inside `dir`; returns its export names or the error. */
 function load(dir: string, entry: string): { ok: true; exports: string[] } | { ok: false; error: string } {
   const script = `try { console.log(JSON.stringify({ ok: true, exports: Object.keys(require(${JSON.stringify(entry)})).sort() })); } catch (e) { console.log(JSON.stringify({ ok: false, error: String(e.message).split('\\n')[0] })); }`;
-  return JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' })) as ReturnType<typeof load>;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8' })) as ReturnType<
+    typeof load
+  >;
 }
 
 test('the framework peers are optional peer dependencies, not dependencies', () => {
@@ -83,15 +91,25 @@ test('the framework peers are optional peer dependencies, not dependencies', () 
 
 test('with only the cdk8s peers, ipfailover and ipfailover/cdk8s load and ipfailover/pulumi needs Pulumi', () => {
   const dir = project('cdk8s-only', CDK8S_PEERS);
-  expect(load(dir, 'ipfailover')).toMatchObject({ ok: true, exports: expect.arrayContaining(['Planner', 'failoverObjects']) });
+  expect(load(dir, 'ipfailover')).toMatchObject({
+    ok: true,
+    exports: expect.arrayContaining(['Planner', 'failoverObjects']),
+  });
   expect(load(dir, 'ipfailover/cdk8s')).toMatchObject({ ok: true, exports: expect.arrayContaining(['IpFailover']) });
-  expect(load(dir, 'ipfailover/pulumi')).toEqual({ ok: false, error: expect.stringMatching(/^Cannot find module '@pulumi\//) });
+  expect(load(dir, 'ipfailover/pulumi')).toEqual({
+    ok: false,
+    error: expect.stringMatching(/^Cannot find module '@pulumi\//),
+  });
 }, 60_000);
 
 test('cdk8s-plus is not a peer: the library imports none, so a project on any cdk8s-plus-NN line gets no peer warning', () => {
-  const sources = readdirSync(join(ROOT, 'lib'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  const sources = readdirSync(join(ROOT, 'lib'), { recursive: true, encoding: 'utf8' }).filter((f) =>
+    f.endsWith('.ts'),
+  );
   expect(sources.length).toBeGreaterThan(10);
-  const importing = sources.filter((f) => /(from|require\(|import\()\s*'cdk8s-plus/.test(readFileSync(join(ROOT, 'lib', f), 'utf8')));
+  const importing = sources.filter((f) =>
+    /(from|require\(|import\()\s*'cdk8s-plus/.test(readFileSync(join(ROOT, 'lib', f), 'utf8')),
+  );
   expect(importing).toEqual([]);
   expect(Object.keys(pkg.peerDependencies).filter((name) => name.startsWith('cdk8s-plus'))).toEqual([]);
 });
@@ -99,8 +117,14 @@ test('cdk8s-plus is not a peer: the library imports none, so a project on any cd
 test('with only the Pulumi peers (no @pulumi/openstack), ipfailover and ipfailover/pulumi load and ipfailover/cdk8s needs cdk8s', () => {
   const dir = project('pulumi-only', PULUMI_PEERS);
   expect(load(dir, 'ipfailover')).toMatchObject({ ok: true, exports: expect.arrayContaining(['Planner']) });
-  expect(load(dir, 'ipfailover/pulumi')).toMatchObject({ ok: true, exports: expect.arrayContaining(['IpFailover', 'configureFailoverPlanner']) });
-  expect(load(dir, 'ipfailover/cdk8s')).toEqual({ ok: false, error: expect.stringMatching(/^Cannot find module '(cdk8s|constructs)'/) });
+  expect(load(dir, 'ipfailover/pulumi')).toMatchObject({
+    ok: true,
+    exports: expect.arrayContaining(['IpFailover', 'configureFailoverPlanner']),
+  });
+  expect(load(dir, 'ipfailover/cdk8s')).toEqual({
+    ok: false,
+    error: expect.stringMatching(/^Cannot find module '(cdk8s|constructs)'/),
+  });
 }, 60_000);
 
 /**
@@ -130,13 +154,24 @@ test('without @pulumi/openstack, allowed address pairs work and openstack.reserv
   const dir = project('pulumi-no-openstack', PULUMI_PEERS);
   writeFileSync(join(dir, 'program.js'), WITHOUT_OPENSTACK);
   const out = execFileSync(process.execPath, ['program.js'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
-  const result = JSON.parse(out.trim().split('\n').pop() as string) as { crashed?: string; types: string[]; error?: { name: string; message: string } };
+  const result = JSON.parse(out.trim().split('\n').pop() as string) as {
+    crashed?: string;
+    types: string[];
+    error?: { name: string; message: string };
+  };
   expect(result.crashed).toBeUndefined();
-  expect(result.types).toEqual(expect.arrayContaining(['ipfailover:index:IpFailover', 'kubernetes:apps/v1:Deployment', 'pulumi-nodejs:dynamic/ipfailover:AllowedAddressPairs']));
+  expect(result.types).toEqual(
+    expect.arrayContaining([
+      'ipfailover:index:IpFailover',
+      'kubernetes:apps/v1:Deployment',
+      'pulumi-nodejs:dynamic/ipfailover:AllowedAddressPairs',
+    ]),
+  );
   expect(result.types.filter((t) => t.startsWith('openstack:'))).toEqual([]);
   expect(result.error).toEqual({
     name: 'ResourceError',
-    message: "reserved: 'openstack.reserveOn' needs the package @pulumi/openstack (the reservation ports are its resources), which is not installed; run `npm install @pulumi/openstack`, or leave reserveOn out",
+    message:
+      "reserved: 'openstack.reserveOn' needs the package @pulumi/openstack (the reservation ports are its resources), which is not installed; run `npm install @pulumi/openstack`, or leave reserveOn out",
   });
 }, 60_000);
 
@@ -144,16 +179,31 @@ test('the Pulumi declarations never name @pulumi/openstack, so programs without 
   const declarations = readdirSync(join(built, 'pulumi')).filter((f) => f.endsWith('.d.ts'));
   expect(declarations).toContain('ip-failover.d.ts');
   // An import or import type of the package, in any form tsc emits (comments may mention it).
-  const naming = declarations.filter((f) => /(from\s+|import\(|require\()["']@pulumi\/openstack["']/.test(readFileSync(join(built, 'pulumi', f), 'utf8')));
+  const naming = declarations.filter((f) =>
+    /(from\s+|import\(|require\()["']@pulumi\/openstack["']/.test(readFileSync(join(built, 'pulumi', f), 'utf8')),
+  );
   expect(naming).toEqual([]);
 });
 
 test('with no framework at all, the core entry loads', () => {
   const dir = project('core-only', []);
-  expect(load(dir, 'ipfailover')).toMatchObject({ ok: true, exports: expect.arrayContaining(['Planner', 'parseVirtualIps', 'toEnv']) });
+  expect(load(dir, 'ipfailover')).toMatchObject({
+    ok: true,
+    exports: expect.arrayContaining(['Planner', 'parseVirtualIps', 'toEnv']),
+  });
   // The stored RHOSP provider's entry point: exactly what it runs, and none of it in the root entry.
   const provider = load(dir, 'ipfailover/internal/rhosp');
-  expect(provider).toEqual({ ok: true, exports: ['checkOpenStackPorts', 'formatIssues', 'parsePortShow', 'planPortPairs', 'portChangeArgs', 'portShowArgs'] });
+  expect(provider).toEqual({
+    ok: true,
+    exports: [
+      'checkOpenStackPorts',
+      'formatIssues',
+      'parsePortShow',
+      'planPortPairs',
+      'portChangeArgs',
+      'portShowArgs',
+    ],
+  });
   expect(load(dir, 'ipfailover')).toMatchObject({ ok: true, exports: expect.not.arrayContaining(['planPortPairs']) });
 }, 60_000);
 
@@ -192,8 +242,16 @@ test('the serialized RHOSP provider loads from the installed package and runs th
   try {
     const port = nodePort('master-0', 'fa:16:3e:31:f9:cb');
     bin.write({ 'master-0': port });
-    const out = execFileSync(process.execPath, ['--preserve-symlinks', 'provider.js'], { cwd: dir, encoding: 'utf8', env: { ...process.env, FAKE_OPENSTACK: bin.program } });
-    const result = JSON.parse(out.trim().split('\n').pop() as string) as { error?: string; requires: string[]; outs: { keptPairs: Record<string, string[]> } };
+    const out = execFileSync(process.execPath, ['--preserve-symlinks', 'provider.js'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, FAKE_OPENSTACK: bin.program },
+    });
+    const result = JSON.parse(out.trim().split('\n').pop() as string) as {
+      error?: string;
+      requires: string[];
+      outs: { keptPairs: Record<string, string[]> };
+    };
     expect(result.error).toBeUndefined();
     // Only exported entry points and built-ins: never a path inside the package.
     for (const name of result.requires) expect(name).not.toMatch(/^ipfailover\/(dist|lib)\//);

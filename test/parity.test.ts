@@ -7,7 +7,11 @@ import type * as pulumi from '@pulumi/pulumi';
 import { ExternalIpPool as Cdk8sPool, HaService as Cdk8sHaService, IpFailover as Cdk8sIpFailover } from '../lib/cdk8s';
 import type { IpFailoverProps } from '../lib/core/props';
 import { Planner } from '../lib/core/planner';
-import { ExternalIpPool as PulumiPool, HaService as PulumiHaService, IpFailover as PulumiIpFailover } from '../lib/pulumi';
+import {
+  ExternalIpPool as PulumiPool,
+  HaService as PulumiHaService,
+  IpFailover as PulumiIpFailover,
+} from '../lib/pulumi';
 import { recordResources, registered, valueOf, type Recorder } from './pulumi/mocks';
 
 /** Instances declared together, as one cdk8s chart and one Pulumi program. */
@@ -41,7 +45,14 @@ const CASES: Record<string, Array<[string, IpFailoverProps]>> = {
     ],
   ],
   "scripts from the user's ConfigMap beside an inline one": [
-    ['checked', { virtualIps: '192.0.2.40', checkScript: { configMap: 'mycustomcheck', key: 'mycheckscript.sh' }, notifyScript: { inline: '#!/bin/sh\nlogger "$@"\n' } }],
+    [
+      'checked',
+      {
+        virtualIps: '192.0.2.40',
+        checkScript: { configMap: 'mycustomcheck', key: 'mycheckscript.sh' },
+        notifyScript: { inline: '#!/bin/sh\nlogger "$@"\n' },
+      },
+    ],
     ['notified', { virtualIps: '192.0.2.41', notifyScript: { configMap: 'mycustomcheck', key: 'notify-me.sh' } }],
   ],
   'shared service account and automatic offsets': [
@@ -98,12 +109,27 @@ describe('parity: HaService and ExternalIpPool', () => {
   test('an ExternalIP pool and a service drawing on it', async () => {
     const chart = new Chart(Testing.app(), 'chart');
     const cdk8sPool = new Cdk8sPool(chart, 'external-ips', { cidr: '192.0.2.0/28', vipGroups: 2, monitorPort: 443 });
-    new Cdk8sHaService(chart, 'web', { exposure: 'externalIp', pool: cdk8sPool, selector: { app: 'web' }, ports: [{ port: 8080 }] });
+    new Cdk8sHaService(chart, 'web', {
+      exposure: 'externalIp',
+      pool: cdk8sPool,
+      selector: { app: 'web' },
+      ports: [{ port: 8080 }],
+    });
     const synthesized = Testing.synth(chart);
 
     rec.resources.length = 0;
-    const pool = new PulumiPool('external-ips', { cidr: '192.0.2.0/28', vipGroups: 2, monitorPort: 443, planner: new Planner() });
-    const web = new PulumiHaService('web', { exposure: 'externalIp', pool, selector: { app: 'web' }, ports: [{ port: 8080 }] });
+    const pool = new PulumiPool('external-ips', {
+      cidr: '192.0.2.0/28',
+      vipGroups: 2,
+      monitorPort: 443,
+      planner: new Planner(),
+    });
+    const web = new PulumiHaService('web', {
+      exposure: 'externalIp',
+      pool,
+      selector: { app: 'web' },
+      ports: [{ port: 8080 }],
+    });
     const objects = await objectsOf([...pool.failover.resources, pool.clusterNetwork, web.service!]);
     expect(objects.map((o) => (o as { kind: string }).kind)).toContain('Network');
     expect(plain(objects)).toEqual(plain(synthesized));
@@ -117,21 +143,46 @@ describe('parity: HaService and ExternalIpPool', () => {
       spec: {
         replicas: 3,
         selector: { matchLabels: { app: 'router' } },
-        template: { metadata: { labels: { app: 'router' } }, spec: { hostNetwork: true, nodeSelector: { edge: 'true' }, containers: [{ name: 'router', image: 'router:1', ports: [{ containerPort: 1936 }] }] } },
+        template: {
+          metadata: { labels: { app: 'router' } },
+          spec: {
+            hostNetwork: true,
+            nodeSelector: { edge: 'true' },
+            containers: [{ name: 'router', image: 'router:1', ports: [{ containerPort: 1936 }] }],
+          },
+        },
       },
     };
-    const postgresql = { exposure: 'nodePort', selector: { app: 'postgresql' }, ports: [{ port: 5432, nodePort: 32439 }], virtualIps: '203.0.113.50', replicas: 2, nodeSelector: { 'app-type': 'postgresql' } } as const;
+    const postgresql = {
+      exposure: 'nodePort',
+      selector: { app: 'postgresql' },
+      ports: [{ port: 5432, nodePort: 32439 }],
+      virtualIps: '203.0.113.50',
+      replicas: 2,
+      nodeSelector: { 'app-type': 'postgresql' },
+    } as const;
     const chart = new Chart(Testing.app(), 'chart');
     new Cdk8sHaService(chart, 'postgresql', postgresql);
     const workload = new ApiObject(chart, 'router', routerArgs);
-    new Cdk8sHaService(chart, 'router-vips', { exposure: 'hostNetwork', workload, virtualIps: '203.0.113.101-105', vipGroups: 2 });
+    new Cdk8sHaService(chart, 'router-vips', {
+      exposure: 'hostNetwork',
+      workload,
+      virtualIps: '203.0.113.101-105',
+      vipGroups: 2,
+    });
     // The workload is the user's own object, not the service's.
     const synthesized = Testing.synth(chart).filter((o) => o.metadata.name !== 'router');
 
     rec.resources.length = 0;
     const planner = new Planner();
     const db = new PulumiHaService('postgresql', { ...postgresql, planner });
-    const routerVips = new PulumiHaService('router-vips', { exposure: 'hostNetwork', workload: routerArgs, virtualIps: '203.0.113.101-105', vipGroups: 2, planner });
+    const routerVips = new PulumiHaService('router-vips', {
+      exposure: 'hostNetwork',
+      workload: routerArgs,
+      virtualIps: '203.0.113.101-105',
+      vipGroups: 2,
+      planner,
+    });
     const objects = await objectsOf([db.service!, ...db.failover!.resources, ...routerVips.failover!.resources]);
     expect(plain(objects)).toEqual(plain(synthesized));
   });
@@ -146,7 +197,15 @@ describe('parity of errors', () => {
     try {
       Testing.synth(chart);
     } catch (error) {
-      cdk8s = (error as Error).message.split('\n').filter((l) => l.trim().startsWith('[')).map((l) => l.trim().replace(/^\[chart\/([^\]]+)\] /, '$1: ').replace(/'chart\//g, "'"));
+      cdk8s = (error as Error).message
+        .split('\n')
+        .filter((l) => l.trim().startsWith('['))
+        .map((l) =>
+          l
+            .trim()
+            .replace(/^\[chart\/([^\]]+)\] /, '$1: ')
+            .replace(/'chart\//g, "'"),
+        );
     }
     const planner = new Planner();
     const pulumi: string[] = [];
@@ -163,7 +222,10 @@ describe('parity of errors', () => {
   test('the same bad props give the same messages in both front ends', () => {
     const { cdk8s, pulumi } = messages([
       ['router', { virtualIps: '192.0.2.1-5', vrrpIdOffset: 7 }],
-      ['edge', { virtualIps: ['192.0.2.5', '192.0.2.300'], vrrpIdOffset: 10, monitorPort: -1, checkIntervalSeconds: 0 }],
+      [
+        'edge',
+        { virtualIps: ['192.0.2.5', '192.0.2.300'], vrrpIdOffset: 10, monitorPort: -1, checkIntervalSeconds: 0 },
+      ],
       ['late', { virtualIps: '192.0.2.40', vrrpIdOffset: 9 }],
     ]);
     expect(pulumi.length).toBeGreaterThanOrEqual(4);

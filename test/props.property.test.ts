@@ -28,7 +28,11 @@ const FAILOVER_VALUES: Record<string, unknown[]> = {
   nodeSelector: [{ 'node-role.kubernetes.io/infra': '' }, {}],
   unicastPeers: [['10.0.0.1', '10.0.0.2', '10.0.0.3']],
   iptablesChain: ['', 'INPUT'],
-  checkScript: [{ inline: '#!/bin/sh\nexit 0\n' }, { path: '/usr/local/bin/check.sh' }, { configMap: 'mycheck', key: 'check-it.sh' }],
+  checkScript: [
+    { inline: '#!/bin/sh\nexit 0\n' },
+    { path: '/usr/local/bin/check.sh' },
+    { configMap: 'mycheck', key: 'check-it.sh' },
+  ],
   notifyScript: [{ inline: '#!/bin/sh\nlogger "$@"\n' }, { path: '/usr/local/bin/notify.sh' }],
   preemption: ['nopreempt', { delaySeconds: 10 }],
   checkIntervalSeconds: [5],
@@ -41,7 +45,25 @@ const FAILOVER_VALUES: Record<string, unknown[]> = {
   strategy: ['Recreate', 'RollingUpdate'],
 };
 /** Values JavaScript callers get wrong, from the issue's reports. */
-const TRAPS: unknown[] = ['worker', 'regcred', '192.0.2.1,192.0.2.2', '/usr/local/bin/check.sh', '-h', 'abc', 5, 5n, 0, -1, 1.5, true, [], {}, [null], { port: 443 }, null];
+const TRAPS: unknown[] = [
+  'worker',
+  'regcred',
+  '192.0.2.1,192.0.2.2',
+  '/usr/local/bin/check.sh',
+  '-h',
+  'abc',
+  5,
+  5n,
+  0,
+  -1,
+  1.5,
+  true,
+  [],
+  {},
+  [null],
+  { port: 443 },
+  null,
+];
 
 const anything = fc.anything({ withBigInt: true, maxDepth: 3, maxKeys: 4 });
 /** A wrong value: a known trap, or anything at all (which may happen to be valid). */
@@ -53,7 +75,9 @@ const wrong = fc.oneof(fc.constantFrom(...TRAPS), anything);
 const propsArb = (base: Props, values: Record<string, unknown[]>): fc.Arbitrary<Props> =>
   fc
     .tuple(
-      fc.record(Object.fromEntries(Object.entries(values).map(([key, valid]) => [key, fc.constantFrom(...valid)])), { requiredKeys: [] }),
+      fc.record(Object.fromEntries(Object.entries(values).map(([key, valid]) => [key, fc.constantFrom(...valid)])), {
+        requiredKeys: [],
+      }),
       fc.array(fc.tuple(fc.constantFrom(...Object.keys(values)), wrong), { maxLength: 2 }),
     )
     .map(([valid, wrongs]) => ({ ...base, ...valid, ...Object.fromEntries(wrongs) }));
@@ -61,7 +85,13 @@ const propsArb = (base: Props, values: Record<string, unknown[]>): fc.Arbitrary<
 const HA_VALUES: Record<string, unknown[]> = {
   exposure: ['externalIp', 'nodePort'],
   virtualIps: ['192.0.2.20', ['192.0.2.21', '192.0.2.22']],
-  ports: [[{ port: 443, nodePort: 30443 }], [{ port: 80, name: 'http', protocol: 'UDP', nodePort: 30080 }, { port: 443, name: 'https', targetPort: 8443, nodePort: 30443 }]],
+  ports: [
+    [{ port: 443, nodePort: 30443 }],
+    [
+      { port: 80, name: 'http', protocol: 'UDP', nodePort: 30080 },
+      { port: 443, name: 'https', targetPort: 8443, nodePort: 30443 },
+    ],
+  ],
   selector: [{ app: 'web' }],
   monitorPort: [8080],
   name: ['web'],
@@ -87,7 +117,10 @@ const REMOVAL_BASE = { virtualIps: '192.0.2.30', nodes: ['worker-0'] };
 
 /** What each construct is built from, and how in each front end. */
 const CONSTRUCTS = {
-  IpFailover: { base: { virtualIps: '192.0.2.10-12' }, values: { ...FAILOVER_VALUES, openstack: [{ portIds: ['6f1e2a3b-0000-4000-8000-000000000001'] }] } },
+  IpFailover: {
+    base: { virtualIps: '192.0.2.10-12' },
+    values: { ...FAILOVER_VALUES, openstack: [{ portIds: ['6f1e2a3b-0000-4000-8000-000000000001'] }] },
+  },
   HaService: { base: HA_BASE, values: HA_VALUES },
   ExternalIpPool: { base: { cidr: '192.0.2.0/29' }, values: POOL_VALUES },
   IpFailoverRemoval: { base: REMOVAL_BASE, values: REMOVAL_VALUES },
@@ -105,19 +138,27 @@ afterAll(() => {
 });
 
 /** An error that is not a validation error: a TypeError, RangeError or any other exception. */
-const unexpected = (error: unknown): boolean => !(error instanceof Error) || error instanceof TypeError || error instanceof RangeError || /Cannot read prop|is not a function|is not iterable/.test(error.message);
+const unexpected = (error: unknown): boolean =>
+  !(error instanceof Error) ||
+  error instanceof TypeError ||
+  error instanceof RangeError ||
+  /Cannot read prop|is not a function|is not iterable/.test(error.message);
 
 /** Objects every construct emits that the schemas know; the Network patch is checked by hand. */
 function checkObject(obj: { apiVersion: string; kind: string; metadata?: { name?: string }; spec?: unknown }): void {
   if (obj.kind === 'Network') {
-    expect(obj).toMatchObject({ apiVersion: 'config.openshift.io/v1', metadata: { name: 'cluster' }, spec: { externalIP: { autoAssignCIDRs: [expect.any(String)] } } });
+    expect(obj).toMatchObject({
+      apiVersion: 'config.openshift.io/v1',
+      metadata: { name: 'cluster' },
+      spec: { externalIP: { autoAssignCIDRs: [expect.any(String)] } },
+    });
     return;
   }
   validateAgainstSchema(obj);
 }
 
 /** Cases per construct and front end; PROPS_RUNS=2000 tries more. */
-const RUNS = Number(process.env["PROPS_RUNS"] ?? 250);
+const RUNS = Number(process.env['PROPS_RUNS'] ?? 250);
 
 describe('cdk8s: arbitrary props give a validation error naming the construct, or schema-valid objects', () => {
   const build: Record<Kind, (chart: Chart, props: Props) => void> = {
@@ -138,11 +179,15 @@ describe('cdk8s: arbitrary props give a validation error naming the construct, o
           yaml = app.synthYaml();
         } catch (error) {
           if (unexpected(error)) throw error;
-          expect((error as Error).message).toMatch(/^Validation failed with the following errors:\n {2}\[c\/subject[/\]]/);
+          expect((error as Error).message).toMatch(
+            /^Validation failed with the following errors:\n {2}\[c\/subject[/\]]/,
+          );
           count(`cdk8s ${kind}`, 'error');
           return;
         }
-        const objects = parseAllDocuments(yaml).map((d) => d.toJS() as { apiVersion: string; kind: string }).filter((o) => o !== null);
+        const objects = parseAllDocuments(yaml)
+          .map((d) => d.toJS() as { apiVersion: string; kind: string })
+          .filter((o) => o !== null);
         expect(objects.length).toBeGreaterThan(0);
         objects.forEach(checkObject);
         count(`cdk8s ${kind}`, 'valid');
@@ -162,36 +207,48 @@ describe('Pulumi: arbitrary args give a ResourceError naming the component, or s
   const build: Record<Kind, (name: string, props: Props) => pulumi.ComponentResource> = {
     IpFailover: (name, props) => new pulumiComponents.IpFailover(name, { ...props, planner: new Planner() } as never),
     HaService: (name, props) => new pulumiComponents.HaService(name, { ...props, planner: new Planner() } as never),
-    ExternalIpPool: (name, props) => new pulumiComponents.ExternalIpPool(name, { ...props, planner: new Planner() } as never),
-    IpFailoverRemoval: (name, props) => new pulumiComponents.IpFailoverRemoval(name, { ...props, planner: new Planner() } as never),
+    ExternalIpPool: (name, props) =>
+      new pulumiComponents.ExternalIpPool(name, { ...props, planner: new Planner() } as never),
+    IpFailoverRemoval: (name, props) =>
+      new pulumiComponents.IpFailoverRemoval(name, { ...props, planner: new Planner() } as never),
   };
   let serial = 0;
-  test.each(Object.keys(CONSTRUCTS) as Kind[])('%s', async (kind) => {
-    const { base, values } = CONSTRUCTS[kind];
-    // The RHOSP resource is a dynamic provider, serialized for the state: tested apart (rhosp.test.ts).
-    const withoutOpenstack = Object.fromEntries(Object.entries(values).filter(([key]) => key !== 'openstack')) as Record<string, unknown[]>;
-    await fc.assert(
-      fc.asyncProperty(propsArb(base, withoutOpenstack), async (props) => {
-        const name = `s${serial++}`;
-        try {
-          build[kind](name, props);
-        } catch (error) {
-          if (unexpected(error) || !(error instanceof pulumi.ResourceError)) throw error;
-          expect(error.message).toMatch(new RegExp(`^${name}(-failover)?: '`));
-          count(`Pulumi ${kind}`, 'error');
-          return;
-        }
-        const ours = (): typeof rec.resources => rec.resources.filter((r) => r.custom && r.type.startsWith('kubernetes:') && (r.name === name || r.name.startsWith(`${name}-`)));
-        // Registration under mocks is asynchronous: wait until the Deployment (or the Jobs) arrived.
-        for (let i = 0; i < 100 && !ours().some((r) => /Deployment|Job/.test(r.type)); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-        const objects = ours();
-        expect(objects.length).toBeGreaterThan(0);
-        for (const r of objects) checkObject(r.inputs as never);
-        count(`Pulumi ${kind}`, 'valid');
-      }),
-      { numRuns: RUNS },
-    );
-    expect(tried[`Pulumi ${kind}`]!.error).toBeGreaterThan(RUNS / 10);
-    expect(tried[`Pulumi ${kind}`]!.valid).toBeGreaterThan(RUNS / 10);
-  }, 120000);
+  test.each(Object.keys(CONSTRUCTS) as Kind[])(
+    '%s',
+    async (kind) => {
+      const { base, values } = CONSTRUCTS[kind];
+      // The RHOSP resource is a dynamic provider, serialized for the state: tested apart (rhosp.test.ts).
+      const withoutOpenstack = Object.fromEntries(
+        Object.entries(values).filter(([key]) => key !== 'openstack'),
+      ) as Record<string, unknown[]>;
+      await fc.assert(
+        fc.asyncProperty(propsArb(base, withoutOpenstack), async (props) => {
+          const name = `s${serial++}`;
+          try {
+            build[kind](name, props);
+          } catch (error) {
+            if (unexpected(error) || !(error instanceof pulumi.ResourceError)) throw error;
+            expect(error.message).toMatch(new RegExp(`^${name}(-failover)?: '`));
+            count(`Pulumi ${kind}`, 'error');
+            return;
+          }
+          const ours = (): typeof rec.resources =>
+            rec.resources.filter(
+              (r) => r.custom && r.type.startsWith('kubernetes:') && (r.name === name || r.name.startsWith(`${name}-`)),
+            );
+          // Registration under mocks is asynchronous: wait until the Deployment (or the Jobs) arrived.
+          for (let i = 0; i < 100 && !ours().some((r) => /Deployment|Job/.test(r.type)); i++)
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          const objects = ours();
+          expect(objects.length).toBeGreaterThan(0);
+          for (const r of objects) checkObject(r.inputs as never);
+          count(`Pulumi ${kind}`, 'valid');
+        }),
+        { numRuns: RUNS },
+      );
+      expect(tried[`Pulumi ${kind}`]!.error).toBeGreaterThan(RUNS / 10);
+      expect(tried[`Pulumi ${kind}`]!.valid).toBeGreaterThan(RUNS / 10);
+    },
+    120000,
+  );
 });

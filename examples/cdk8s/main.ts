@@ -25,7 +25,9 @@ export class GeoUsWestChart extends Chart {
     const routerPods = new kplus.Deployment(this, 'ha-router-us-west', {
       replicas: 5,
       hostNetwork: true,
-      containers: [{ image: 'registry.example.com/router:1.0', portNumber: 80, securityContext: { ensureNonRoot: false } }],
+      containers: [
+        { image: 'registry.example.com/router:1.0', portNumber: 80, securityContext: { ensureNonRoot: false } },
+      ],
     });
     routerPods.scheduling.attract(kplus.Node.labeled(kplus.NodeLabelQuery.is('ha-svc-nodes', 'geo-us-west')));
     this.router = new HaService(this, 'router-us-west', {
@@ -39,7 +41,9 @@ export class GeoUsWestChart extends Chart {
       monitorPort: 9736,
       replicas: 5,
       nodeSelector: usWestNodes,
-      checkScript: { inline: '#!/bin/sh\n# healthy when the geo-cache answers on its port\nexec nc -z 127.0.0.1 9736\n' },
+      checkScript: {
+        inline: '#!/bin/sh\n# healthy when the geo-cache answers on its port\nexec nc -z 127.0.0.1 9736\n',
+      },
       preemption: 'nopreempt',
       strategy: 'RollingUpdate',
     });

@@ -52,10 +52,20 @@ export const database = new IpFailover(
   { provider: cluster },
 );
 
-export const pool = new ExternalIpPool('external-ips', { cidr: '192.0.2.0/28', vipGroups: 2, monitorPort: 443 }, { provider: cluster });
+export const pool = new ExternalIpPool(
+  'external-ips',
+  { cidr: '192.0.2.0/28', vipGroups: 2, monitorPort: 443 },
+  { provider: cluster },
+);
 export const web = new HaService(
   'web',
-  { exposure: 'externalIp', pool, selector: { app: 'web' }, ports: [{ port: 443, targetPort: 8443 }], namespace: 'web' },
+  {
+    exposure: 'externalIp',
+    pool,
+    selector: { app: 'web' },
+    ports: [{ port: 443, targetPort: 8443 }],
+    namespace: 'web',
+  },
   { provider: cluster },
 );
 
@@ -64,4 +74,8 @@ export const vrrpIds = { router: router.vrrpIds, database: database.vrrpIds, ext
 /** The web service's external IP. */
 export const webIp = web.virtualIps;
 /** The Deployments to watch. */
-export const deployments = [router.deployment.metadata.name, database.deployment.metadata.name, pool.failover.deployment.metadata.name];
+export const deployments = [
+  router.deployment.metadata.name,
+  database.deployment.metadata.name,
+  pool.failover.deployment.metadata.name,
+];

@@ -66,7 +66,9 @@ export interface AgentOptions extends IdentityOptions {
 
 /** Describes each instance once, for the state-change lines. */
 function instanceLabels(settings: AgentSettings, ids: readonly number[]): Map<string, string> {
-  return new Map(groupsOf(settings).map((vips, g) => [instanceName(settings.configName, g + 1), `vrid ${ids[g]} ${vips.join(',')}`]));
+  return new Map(
+    groupsOf(settings).map((vips, g) => [instanceName(settings.configName, g + 1), `vrid ${ids[g]} ${vips.join(',')}`]),
+  );
 }
 
 /** Everything decided before the node is touched. */
@@ -86,7 +88,10 @@ async function prepare(options: AgentOptions, deps: AgentDeps): Promise<Prepared
   // keepalived would start without a script it cannot run and take the VIPs unchecked.
   const scripts = scriptIssues(settings, deps.scriptFs ?? nodeScriptFs);
   if (scripts.length > 0) return shortReason(scripts);
-  const badName = nodeNameProblem(options.nodeName ?? deps.hostname, options.nodeName === undefined ? 'the host name' : '--node-name');
+  const badName = nodeNameProblem(
+    options.nodeName ?? deps.hostname,
+    options.nodeName === undefined ? 'the host name' : '--node-name',
+  );
   if (badName) return badName;
   const { node, interfaceFound } = await discoverNode(deps.run, settings, options, deps.hostname);
   if (!interfaceFound) {
@@ -109,8 +114,10 @@ function lockRefusal(refused: Extract<LockResult, { ok: false }>, settings: Agen
 
 /** The fix for a config that could not be written, by what went wrong. */
 function writeFix(error: WriteError, dir: string): string {
-  if (error.code === 'ENOSPC' || error.code === 'EDQUOT' || error.code === undefined) return `free space in ${dir} or give --state-dir a directory with room`;
-  if (error.code === 'EACCES' || error.code === 'EPERM' || error.code === 'EROFS') return `make ${dir} writable by uid ${process.getuid?.() ?? '?'} or give --state-dir a writable directory`;
+  if (error.code === 'ENOSPC' || error.code === 'EDQUOT' || error.code === undefined)
+    return `free space in ${dir} or give --state-dir a directory with room`;
+  if (error.code === 'EACCES' || error.code === 'EPERM' || error.code === 'EROFS')
+    return `make ${dir} writable by uid ${process.getuid?.() ?? '?'} or give --state-dir a writable directory`;
   return 'give --state-dir a writable directory (the image uses /var/lib/ipfailover)';
 }
 
@@ -131,7 +138,10 @@ async function ensureRule(settings: AgentSettings, deps: AgentDeps): Promise<Ens
   try {
     const rule = await ensureVrrpRule(deps.run, settings.iptablesChain, settings.configName);
     if (rule === 'no-chain') {
-      const mode = settings.unicastPeers.length > 0 ? 'VRRP runs unicast to the peers' : `adverts to 224.0.0.18 may be dropped; set ${ENV_NAMES.unicastPeers} to run unicast`;
+      const mode =
+        settings.unicastPeers.length > 0
+          ? 'VRRP runs unicast to the peers'
+          : `adverts to 224.0.0.18 may be dropped; set ${ENV_NAMES.unicastPeers} to run unicast`;
       deps.log(`ipfailover: iptables chain ${settings.iptablesChain} does not exist, so no rule was added; ${mode}`);
     } else if (rule !== 'disabled') {
       deps.log(`ipfailover: VRRP rule in iptables chain ${settings.iptablesChain}: ${rule}`);
@@ -153,7 +163,10 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps): Promise<
   const { settings } = prepared;
   const family = familyOfText(settings.virtualIps[0] ?? '0.0.0.0');
   const me = `the agent of '${settings.configName}' on node ${prepared.nodeName}, pid ${deps.pid ?? process.pid}`;
-  const locked = await (deps.lock ?? abstractSocketLock)(instanceKeys(settings.configName, settings.networkInterface, family, prepared.vrrpIds), me);
+  const locked = await (deps.lock ?? abstractSocketLock)(
+    instanceKeys(settings.configName, settings.networkInterface, family, prepared.vrrpIds),
+    me,
+  );
   if (!locked.ok) return fail(lockRefusal(locked, settings), EXIT_CONFIG);
   try {
     return await runLocked(options, deps, prepared, fail);
@@ -163,7 +176,12 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps): Promise<
 }
 
 /** The agent's work once it alone runs the instance on the node. */
-async function runLocked(options: AgentOptions, deps: AgentDeps, prepared: Prepared, fail: (reason: string, code: number) => number): Promise<number> {
+async function runLocked(
+  options: AgentOptions,
+  deps: AgentDeps,
+  prepared: Prepared,
+  fail: (reason: string, code: number) => number,
+): Promise<number> {
   const { settings } = prepared;
   const paths = statePaths(options.stateDir);
   const unwritten = writeConfig(paths, prepared.config, deps);
@@ -173,7 +191,11 @@ async function runLocked(options: AgentOptions, deps: AgentDeps, prepared: Prepa
   const command = deps.keepalived ?? 'keepalived';
   // Checked before the rule is added, so a missing keepalived leaves nothing behind.
   const version = await deps.run(command, ['--version']);
-  if (version.code === NOT_STARTED) return fail(`keepalived could not be run (${firstLine(version)}); install keepalived (the image has it at /usr/sbin/keepalived) or put it on the PATH`, EXIT_FAILED);
+  if (version.code === NOT_STARTED)
+    return fail(
+      `keepalived could not be run (${firstLine(version)}); install keepalived (the image has it at /usr/sbin/keepalived) or put it on the PATH`,
+      EXIT_FAILED,
+    );
   await takeOverLeftovers(paths, deps);
   const rule = await ensureRule(settings, deps);
   if (typeof rule === 'object') return fail(rule.error, EXIT_FAILED);
@@ -186,7 +208,8 @@ async function runLocked(options: AgentOptions, deps: AgentDeps, prepared: Prepa
     onLine: (line) => {
       deps.logError(line);
       const change = parseStateLine(line);
-      if (change && labels.has(change.instance)) deps.log(`ipfailover: ${change.instance} (${labels.get(change.instance)}) ${change.state}`);
+      if (change && labels.has(change.instance))
+        deps.log(`ipfailover: ${change.instance} (${labels.get(change.instance)}) ${change.state}`);
       else if (isStartedLine(line)) deps.log('ipfailover: keepalived running');
     },
     onStop: (signal) => deps.log(`ipfailover: ${signal} received, stopping keepalived so it releases the VIPs`),
@@ -213,7 +236,9 @@ async function takeOverLeftovers(paths: StatePaths, deps: AgentDeps): Promise<vo
   const left = await clearLeftovers(paths, deps.processes ?? procTable);
   if (left.stopped.length > 0) {
     const killed = left.killed.length > 0 ? ` (killed ${left.killed.join(', ')}, which ignored SIGTERM)` : '';
-    deps.log(`ipfailover: stopped keepalived ${left.stopped.join(', ')} left running for ${paths.config} by an earlier run${killed}`);
+    deps.log(
+      `ipfailover: stopped keepalived ${left.stopped.join(', ')} left running for ${paths.config} by an earlier run${killed}`,
+    );
   }
   if (left.staleFiles.length > 0) deps.log(`ipfailover: deleted stale pid file(s) ${left.staleFiles.join(', ')}`);
 }
@@ -223,16 +248,29 @@ async function takeOverLeftovers(paths: StatePaths, deps: AgentDeps): Promise<vo
  * does not keep serving them while a peer takes them too. `ip` first (root); where it is refused
  * (the image runs as nobody), keepalived, which carries NET_ADMIN, deletes them as it starts.
  */
-async function releaseAfterDeath(settings: AgentSettings, paths: StatePaths, deps: AgentDeps, keepalived: Omit<Parameters<typeof releaseWithKeepalived>[0], 'onLine'>): Promise<void> {
+async function releaseAfterDeath(
+  settings: AgentSettings,
+  paths: StatePaths,
+  deps: AgentDeps,
+  keepalived: Omit<Parameters<typeof releaseWithKeepalived>[0], 'onLine'>,
+): Promise<void> {
   const byIp = await releaseWithIp(deps.run, settings);
-  if (byIp.released.length > 0) deps.log(`ipfailover: released ${byIp.released.join(', ')} from ${settings.networkInterface} (keepalived left them)`);
+  if (byIp.released.length > 0)
+    deps.log(
+      `ipfailover: released ${byIp.released.join(', ')} from ${settings.networkInterface} (keepalived left them)`,
+    );
   if (byIp.failed.length === 0) return;
   await takeOverLeftovers(paths, deps);
   await releaseWithKeepalived({ ...keepalived, onLine: deps.logError });
   const left = await vipsHeld(deps.run, settings);
   const gone = byIp.failed.map((f) => f.vip).filter((vip) => !left.includes(vip));
-  if (gone.length > 0) deps.log(`ipfailover: released ${gone.join(', ')} from ${settings.networkInterface} through keepalived (keepalived left them)`);
+  if (gone.length > 0)
+    deps.log(
+      `ipfailover: released ${gone.join(', ')} from ${settings.networkInterface} through keepalived (keepalived left them)`,
+    );
   if (left.length > 0) {
-    deps.logError(`ipfailover agent: ${left.join(', ')} still on ${settings.networkInterface} after keepalived died (ip: ${byIp.failed[0]!.reason}); run ipfailover remove as root on this node (the removal Job) to release them`);
+    deps.logError(
+      `ipfailover agent: ${left.join(', ')} still on ${settings.networkInterface} after keepalived died (ip: ${byIp.failed[0]!.reason}); run ipfailover remove as root on this node (the removal Job) to release them`,
+    );
   }
 }

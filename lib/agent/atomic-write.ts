@@ -8,7 +8,18 @@ import * as nodeFs from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 
 /** The part of `fs` the writer uses; injected in tests. */
-export type AtomicFs = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'rmSync' | 'mkdirSync' | 'readFileSync' | 'statSync'>;
+export type AtomicFs = Pick<
+  typeof nodeFs,
+  | 'openSync'
+  | 'writeSync'
+  | 'fsyncSync'
+  | 'closeSync'
+  | 'renameSync'
+  | 'rmSync'
+  | 'mkdirSync'
+  | 'readFileSync'
+  | 'statSync'
+>;
 
 /** Why a file could not be written: the path at fault and what went wrong, in words. */
 export class WriteError extends Error {
@@ -29,7 +40,9 @@ export function errnoText(error: unknown): string {
 }
 
 function wrap(path: string, error: unknown): WriteError {
-  return error instanceof WriteError ? error : new WriteError(path, errnoText(error), (error as NodeJS.ErrnoException).code);
+  return error instanceof WriteError
+    ? error
+    : new WriteError(path, errnoText(error), (error as NodeJS.ErrnoException).code);
 }
 
 /**
@@ -57,9 +70,10 @@ export function ensureDirectory(dir: string, fs: AtomicFs = nodeFs): void {
 
 /** Writes all of `data` to `fd`, however many calls it takes; a call that writes nothing is an error. */
 function writeAll(fs: AtomicFs, fd: number, path: string, data: Buffer): void {
-  for (let done = 0; done < data.length; ) {
+  for (let done = 0; done < data.length;) {
     const wrote = fs.writeSync(fd, data, done, data.length - done);
-    if (wrote <= 0) throw new WriteError(path, `only ${done} of ${data.length} bytes written (no space left on device?)`, 'ENOSPC');
+    if (wrote <= 0)
+      throw new WriteError(path, `only ${done} of ${data.length} bytes written (no space left on device?)`, 'ENOSPC');
     done += wrote;
   }
 }
@@ -83,7 +97,8 @@ export function writeFileAtomic(path: string, text: string, mode = 0o644, fs: At
     fs.closeSync(fd);
     // What keepalived will read, not what we meant to write: a short file fails here.
     const back = fs.readFileSync(tmp);
-    if (!data.equals(back)) throw new WriteError(path, `read back ${back.length} of ${data.length} bytes, or different ones`);
+    if (!data.equals(back))
+      throw new WriteError(path, `read back ${back.length} of ${data.length} bytes, or different ones`);
     fs.renameSync(tmp, path);
   } catch (error) {
     if (open) fs.closeSync(fd);

@@ -7,7 +7,8 @@ import { formatIssue, type Issue } from '../core/issues';
 import type { AgentSettings } from '../core/settings';
 
 /** Settings, or the one- or two-line reason they could not be read. */
-export type Loaded = { readonly ok: true; readonly settings: AgentSettings } | { readonly ok: false; readonly reason: string };
+export type Loaded =
+  { readonly ok: true; readonly settings: AgentSettings } | { readonly ok: false; readonly reason: string };
 
 /** A one- or two-line reason for a list of issues: the first in full, then the other fields. */
 export function shortReason(issues: readonly Issue[]): string {

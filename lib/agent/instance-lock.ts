@@ -10,7 +10,12 @@
 import { createConnection, createServer, type Server } from 'node:net';
 
 /** The abstract socket names for an instance: its config name, and each VRRP ID on its interface. */
-export function instanceKeys(configName: string, networkInterface: string, family: 'ipv4' | 'ipv6', vrrpIds: readonly number[]): string[] {
+export function instanceKeys(
+  configName: string,
+  networkInterface: string,
+  family: 'ipv4' | 'ipv6',
+  vrrpIds: readonly number[],
+): string[] {
   return [nameKey(configName), ...vrrpIds.map((id) => `ipfailover/vrid/${networkInterface}/${family}/${id}`)];
 }
 
@@ -25,7 +30,9 @@ export interface InstanceLock {
 }
 
 /** The lock, or the key another agent holds and what that agent says about itself. */
-export type LockResult = { readonly ok: true; readonly lock: InstanceLock } | { readonly ok: false; readonly key: string; readonly holder: string };
+export type LockResult =
+  | { readonly ok: true; readonly lock: InstanceLock }
+  | { readonly ok: false; readonly key: string; readonly holder: string };
 
 /** Takes every key, answering each connection with `me`; injected in tests. */
 export type LockFn = (keys: readonly string[], me: string) => Promise<LockResult>;
@@ -55,7 +62,8 @@ export const abstractSocketLock: LockFn = async (keys, me) => {
       continue;
     }
     release();
-    if (got.error.code !== 'EADDRINUSE') throw new Error(`could not take the instance lock ${key}: ${got.error.message}`);
+    if (got.error.code !== 'EADDRINUSE')
+      throw new Error(`could not take the instance lock ${key}: ${got.error.message}`);
     return { ok: false, key, holder: (await abstractSocketProbe(key)) ?? 'another process' };
   }
   return { ok: true, lock: { release } };

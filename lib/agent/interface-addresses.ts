@@ -26,7 +26,12 @@ export async function interfaceAddresses(run: Runner, iface: string): Promise<In
   return links.flatMap((link) =>
     (link.addr_info ?? [])
       .filter((a) => (a.family === 'inet' || a.family === 'inet6') && typeof a.local === 'string')
-      .map((a) => ({ address: a.local!, prefixLength: a.prefixlen ?? 0, family: a.family === 'inet' ? ('ipv4' as const) : ('ipv6' as const), scope: a.scope ?? 'global' })),
+      .map((a) => ({
+        address: a.local!,
+        prefixLength: a.prefixlen ?? 0,
+        family: a.family === 'inet' ? ('ipv4' as const) : ('ipv6' as const),
+        scope: a.scope ?? 'global',
+      })),
   );
 }
 

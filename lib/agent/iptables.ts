@@ -15,7 +15,18 @@ export const VRRP_PROTOCOL = '112';
 
 /** The rule's match and target, after the chain name. */
 export function vrrpRuleSpec(configName: string): string[] {
-  return ['-d', VRRP_GROUP, '-p', VRRP_PROTOCOL, '-m', 'comment', '--comment', `ipfailover:${configName}`, '-j', 'ACCEPT'];
+  return [
+    '-d',
+    VRRP_GROUP,
+    '-p',
+    VRRP_PROTOCOL,
+    '-m',
+    'comment',
+    '--comment',
+    `ipfailover:${configName}`,
+    '-j',
+    'ACCEPT',
+  ];
 }
 
 /** What ensuring the rule did. */
@@ -66,7 +77,8 @@ export async function removeVrrpRule(run: Runner, chain: string, configName: str
   // Bounded: a rule that -C finds but -D cannot delete must not loop forever.
   while (deleted < 100 && (await rulePresent(run, chain, configName))) {
     const result = await run('iptables', [...WAIT, '-D', chain, ...vrrpRuleSpec(configName)]);
-    if (result.code !== 0) throw new Error(`iptables could not delete the VRRP rule from chain ${chain}: ${firstLine(result)}`);
+    if (result.code !== 0)
+      throw new Error(`iptables could not delete the VRRP rule from chain ${chain}: ${firstLine(result)}`);
     deleted++;
   }
   return deleted;

@@ -74,10 +74,18 @@ async function waitGone(procs: ProcessTable, pids: readonly number[], config: st
 }
 
 /** Stops a keepalived left running for our config and deletes every pid file of ours. */
-export async function clearLeftovers(paths: StatePaths, procs: ProcessTable = procTable, graceMs = 5000): Promise<Leftovers> {
+export async function clearLeftovers(
+  paths: StatePaths,
+  procs: ProcessTable = procTable,
+  graceMs = 5000,
+): Promise<Leftovers> {
   const files = [paths.pid, paths.vrrpPid, paths.checkersPid];
   const named = files.map((file) => ({ file, pid: procs.pidIn(file) }));
-  const ours = [...new Set(named.flatMap(({ pid }) => (pid !== undefined && isOurKeepalived(procs, pid, paths.config) ? [pid] : [])))];
+  const ours = [
+    ...new Set(
+      named.flatMap(({ pid }) => (pid !== undefined && isOurKeepalived(procs, pid, paths.config) ? [pid] : [])),
+    ),
+  ];
   for (const pid of ours) procs.kill(pid, 'SIGTERM');
   const killed = await waitGone(procs, ours, paths.config, graceMs);
   for (const pid of killed) procs.kill(pid, 'SIGKILL');

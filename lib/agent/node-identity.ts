@@ -31,17 +31,24 @@ const NODE_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 /** Why `name` cannot be this node's name (coming from `source`), or `undefined` when it can. */
 export function nodeNameProblem(name: string, source: '--node-name' | 'the host name'): string | undefined {
   if (NODE_NAME.test(name)) return undefined;
-  const fix = source === '--node-name' ? 'pass the Kubernetes node name' : 'pass --node-name with the Kubernetes node name';
+  const fix =
+    source === '--node-name' ? 'pass the Kubernetes node name' : 'pass --node-name with the Kubernetes node name';
   return `node name ${JSON.stringify(name)} (from ${source}) is not a DNS name; ${fix} (letters, digits, '-' and '.', at most 253)`;
 }
 
 /** Reads the interface (unless an address is given) and combines it with the node name. */
-export async function discoverNode(run: Runner, settings: AgentSettings, options: IdentityOptions, hostname: string): Promise<DiscoveredNode> {
+export async function discoverNode(
+  run: Runner,
+  settings: AgentSettings,
+  options: IdentityOptions,
+  hostname: string,
+): Promise<DiscoveredNode> {
   const name = options.nodeName ?? hostname;
   const addresses = await interfaceAddresses(run, settings.networkInterface);
   const found = addresses !== undefined;
   if (options.address !== undefined) return { node: { address: options.address, name }, interfaceFound: found };
   const family = familyOfText(settings.virtualIps[0] ?? '0.0.0.0');
-  const address = addresses && nodeAddressOf(addresses, { family, vips: settings.virtualIps, peers: settings.unicastPeers });
+  const address =
+    addresses && nodeAddressOf(addresses, { family, vips: settings.virtualIps, peers: settings.unicastPeers });
   return { node: address === undefined ? { name } : { address, name }, interfaceFound: found };
 }

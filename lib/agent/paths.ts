@@ -37,5 +37,18 @@ export function statePaths(stateDir?: string): StatePaths {
 
 /** keepalived's command line: foreground, console log, VRRP only, our config and pid files. */
 export function keepalivedArgs(paths: StatePaths): string[] {
-  return ['--dont-fork', '--log-console', '--no-syslog', '--vrrp', '-f', paths.config, '-p', paths.pid, '-r', paths.vrrpPid, '-c', paths.checkersPid];
+  return [
+    '--dont-fork',
+    '--log-console',
+    '--no-syslog',
+    '--vrrp',
+    '-f',
+    paths.config,
+    '-p',
+    paths.pid,
+    '-r',
+    paths.vrrpPid,
+    '-c',
+    paths.checkersPid,
+  ];
 }

@@ -44,7 +44,9 @@ export async function releaseWithIp(run: Runner, settings: AgentSettings): Promi
 /** The instance's VIPs still on the interface. */
 export async function vipsHeld(run: Runner, settings: AgentSettings): Promise<string[]> {
   const vips = new Set(settings.virtualIps);
-  return ((await interfaceAddresses(run, settings.networkInterface)) ?? []).map((a) => a.address).filter((a) => vips.has(a));
+  return ((await interfaceAddresses(run, settings.networkInterface)) ?? [])
+    .map((a) => a.address)
+    .filter((a) => vips.has(a));
 }
 
 /** How to run keepalived once more on the instance's config. */

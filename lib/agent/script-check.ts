@@ -84,7 +84,8 @@ export function resolveScriptUser(name: string, fs: Pick<ScriptFs, 'readFile'>):
   }
   for (const line of passwd.split('\n')) {
     const [user, , uid, gid] = line.split(':');
-    if (user === name && /^\d+$/.test(uid ?? '') && /^\d+$/.test(gid ?? '')) return { name, uid: Number(uid), gid: Number(gid) };
+    if (user === name && /^\d+$/.test(uid ?? '') && /^\d+$/.test(gid ?? ''))
+      return { name, uid: Number(uid), gid: Number(gid) };
   }
   return { name, uid: NOBODY_ID, gid: NOBODY_ID };
 }
@@ -130,15 +131,27 @@ function unreachable(path: string, error: unknown, fs: ScriptFs, user: ScriptUse
         // The path itself is missing, not only its target.
       }
       return dangling
-        ? problem(path, 'is a symbolic link to a file that does not exist', 'mount the script the link points to, or point the variable at the script itself')
-        : problem(path, 'does not exist', 'mount the script at that path in the pod (a ConfigMap volume with defaultMode 0755, as the docs do) or correct the path');
+        ? problem(
+            path,
+            'is a symbolic link to a file that does not exist',
+            'mount the script the link points to, or point the variable at the script itself',
+          )
+        : problem(
+            path,
+            'does not exist',
+            'mount the script at that path in the pod (a ConfigMap volume with defaultMode 0755, as the docs do) or correct the path',
+          );
     }
     case 'ENOTDIR':
       return problem(path, 'goes through a file as if it were a directory', 'correct the path');
     case 'ELOOP':
       return problem(path, 'is a loop of symbolic links', 'point the variable at the script file itself');
     case 'EACCES':
-      return problem(path, 'cannot be reached: a directory on the way is not searchable', `make every directory above it searchable by ${user.name} (chmod o+x)`);
+      return problem(
+        path,
+        'cannot be reached: a directory on the way is not searchable',
+        `make every directory above it searchable by ${user.name} (chmod o+x)`,
+      );
     default:
       return problem(path, `cannot be read (${errorCode(error) ?? String(error)})`, 'check the mount that holds it');
   }
@@ -179,13 +192,21 @@ function unsafeComponent(path: string, fs: ScriptFs): Problem | undefined {
     const info = fs.lstat(component);
     const last = i === all.length - 1;
     if (last ? !info.isFile() && !info.isSymbolicLink() : !info.isDirectory()) {
-      return problem(path, `is refused by keepalived: ${component} is not a ${last ? 'file' : 'directory'}`, 'give the path of the script file, through directories only');
+      return problem(
+        path,
+        `is refused by keepalived: ${component} is not a ${last ? 'file' : 'directory'}`,
+        'give the path of the script file, through directories only',
+      );
     }
     const checked = (info.isDirectory() && (info.mode & 0o1000) === 0) || info.isFile();
     const writable = checked && ((info.gid !== 0 && (info.mode & 0o020) !== 0) || (info.mode & 0o002) !== 0);
     if (info.uid !== 0 || writable) {
       const why = info.uid !== 0 ? 'is not owned by root' : 'is writable by others';
-      return problem(path, `is unsafe to keepalived, which runs it with root privileges: ${component} (${modeAndOwner(info)}) ${why}`, `make ${component} owned by root and writable by root only, or drop the script's set-uid bit`);
+      return problem(
+        path,
+        `is unsafe to keepalived, which runs it with root privileges: ${component} (${modeAndOwner(info)}) ${why}`,
+        `make ${component} owned by root and writable by root only, or drop the script's set-uid bit`,
+      );
     }
   }
   return undefined;
@@ -212,16 +233,28 @@ function accessProblem(path: string, real: string, user: ScriptUser, fs: ScriptF
   for (const dir of new Set([...ancestors(path), ...ancestors(real)])) {
     const dirInfo = fs.stat(dir);
     if (!permits(dirInfo, user, EXECUTE)) {
-      return problem(path, `cannot be reached by ${who(user)}: directory ${dir} (${modeAndOwner(dirInfo)}) is not searchable by that user`, `make ${dir} searchable by ${user.name} (chmod o+x), or mount the script elsewhere`);
+      return problem(
+        path,
+        `cannot be reached by ${who(user)}: directory ${dir} (${modeAndOwner(dirInfo)}) is not searchable by that user`,
+        `make ${dir} searchable by ${user.name} (chmod o+x), or mount the script elsewhere`,
+      );
     }
   }
   const info = fs.stat(real);
   if (!info.isFile()) {
-    return problem(path, info.isDirectory() ? 'is a directory, not a script' : 'is not a regular file', 'point the variable at the script file itself');
+    return problem(
+      path,
+      info.isDirectory() ? 'is a directory, not a script' : 'is not a regular file',
+      'point the variable at the script file itself',
+    );
   }
   // keepalived only needs x; the shell that runs a script also needs r, or every run fails.
   if (!permits(info, user, READ | EXECUTE)) {
-    return problem(path, `is not readable and executable by ${who(user)} (${modeAndOwner(info)})`, 'make it mode 0755 (in a ConfigMap volume: defaultMode: 0755)');
+    return problem(
+      path,
+      `is not readable and executable by ${who(user)} (${modeAndOwner(info)})`,
+      'make it mode 0755 (in a ConfigMap volume: defaultMode: 0755)',
+    );
   }
   if (!runsPrivileged(info, user)) return undefined;
   return unsafeComponent(path, fs) ?? (real !== path ? unsafeComponent(real, fs) : undefined);
@@ -243,7 +276,11 @@ function interpreterProblem(path: string, real: string, user: ScriptUser, fs: Sc
     info = undefined;
   }
   if (info !== undefined && info.isFile() && permits(info, user, EXECUTE)) return undefined;
-  return problem(path, `starts with #!${interpreter}, which is not a program ${user.name} can run in this image`, 'use an interpreter the image has, such as #!/bin/sh or #!/bin/bash');
+  return problem(
+    path,
+    `starts with #!${interpreter}, which is not a program ${user.name} can run in this image`,
+    'use an interpreter the image has, such as #!/bin/sh or #!/bin/bash',
+  );
 }
 
 /**

@@ -20,7 +20,11 @@ export interface Signallable {
  * Forwards every stop signal received by `source` (the process, or an EventEmitter in tests) to
  * `target` as SIGTERM, calling `onStop` first. Returns a function that stops forwarding.
  */
-export function forwardStopSignals(source: EventEmitter, target: Signallable, onStop: (signal: StopSignal) => void): () => void {
+export function forwardStopSignals(
+  source: EventEmitter,
+  target: Signallable,
+  onStop: (signal: StopSignal) => void,
+): () => void {
   const handlers = STOP_SIGNALS.map((signal) => {
     const handler = (): void => {
       onStop(signal);

@@ -68,6 +68,8 @@ export function supervise(options: SuperviseOptions): Promise<ChildExit> {
       void Promise.race([Promise.all(readers), new Promise((r) => setTimeout(r, 200))]).then(() => resolve(exit));
     };
     child.on('error', (error: Error) => finish({ code: null, signal: null, error, ...(stoppedBy && { stoppedBy }) }));
-    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) => finish({ code, signal, ...(stoppedBy && { stoppedBy }) }));
+    child.on('exit', (code: number | null, signal: NodeJS.Signals | null) =>
+      finish({ code, signal, ...(stoppedBy && { stoppedBy }) }),
+    );
   });
 }

@@ -23,8 +23,9 @@ export function configureFailoverPlanner(scope: IConstruct, options: PlannerOpti
   const root = scope.node.root;
   const existing = planners.get(root);
   if (existing && existing.instances.length + existing.issues.length > 0) {
-    throw new Error(`configureFailoverPlanner: call it before creating the first IpFailover in ${root.node.path || 'the app'}`);
+    throw new Error(
+      `configureFailoverPlanner: call it before creating the first IpFailover in ${root.node.path || 'the app'}`,
+    );
   }
   planners.set(root, new Planner(options));
 }
-

@@ -51,7 +51,11 @@ export class ExternalIpPool extends Construct {
     this.addresses = isProblem(range) ? [] : range.addresses;
     this.allocator = valid ? new AddressAllocator(range) : undefined;
     if (!valid) return;
-    this.failover = new IpFailover(this, 'Failover', { name: `ipf-${nameFromId(id)}`, ...omitKeys(props, ['cidr']), virtualIps: range.addresses });
+    this.failover = new IpFailover(this, 'Failover', {
+      name: `ipf-${nameFromId(id)}`,
+      ...omitKeys(props, ['cidr']),
+      virtualIps: range.addresses,
+    });
     this.clusterNetwork = new ApiObject(this, 'ClusterNetwork', clusterNetworkPatch(range));
     // Network is cluster-scoped; cdk8s would otherwise add the chart's namespace.
     if (Chart.of(this).namespace) this.clusterNetwork.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
@@ -66,7 +70,8 @@ export class ExternalIpPool extends Construct {
   public allocate(name: string, count = 1): readonly string[] {
     if (!this.allocator) throw new Error(`${this.node.path}: the pool is invalid, so it has no addresses to allocate`);
     const result = this.allocator.allocate(name, count);
-    if (isProblem(result)) throw new Error(`${this.node.path}: ${formatIssueWithoutPath({ path: '', field: 'count', ...result })}`);
+    if (isProblem(result))
+      throw new Error(`${this.node.path}: ${formatIssueWithoutPath({ path: '', field: 'count', ...result })}`);
     return result;
   }
 }

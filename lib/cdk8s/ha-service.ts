@@ -47,8 +47,12 @@ export class HaService extends Construct {
     const { pool, workload } = props ?? {};
     // JavaScript callers skip the types: a pool or workload of the wrong kind is an issue, not a TypeError.
     const kinds = [
-      ...(pool !== undefined && !(pool instanceof ExternalIpPool) ? [wrongKindIssue(path, 'pool', pool, 'an ExternalIpPool')] : []),
-      ...(workload !== undefined && !Construct.isConstruct(workload) ? [wrongKindIssue(path, 'workload', workload, 'a Deployment construct')] : []),
+      ...(pool !== undefined && !(pool instanceof ExternalIpPool)
+        ? [wrongKindIssue(path, 'pool', pool, 'an ExternalIpPool')]
+        : []),
+      ...(workload !== undefined && !Construct.isConstruct(workload)
+        ? [wrongKindIssue(path, 'workload', workload, 'a Deployment construct')]
+        : []),
     ];
     const resolved = resolveHaService(props, {
       path,
@@ -71,7 +75,12 @@ export class HaService extends Construct {
 
 /** The workload as the Deployment it synthesizes to (cdk8s-plus or a plain ApiObject). */
 function factsOf(workload: Construct): WorkloadFacts {
-  const apiObject = workload instanceof ApiObject ? workload : workload.node.defaultChild instanceof ApiObject ? workload.node.defaultChild : undefined;
+  const apiObject =
+    workload instanceof ApiObject
+      ? workload
+      : workload.node.defaultChild instanceof ApiObject
+        ? workload.node.defaultChild
+        : undefined;
   // A construct that is no Kubernetes object gives no facts: the failover then finds no host network.
   return workloadFactsOf(workload.node.path, apiObject?.toJson() ?? {});
 }

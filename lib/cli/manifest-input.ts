@@ -89,7 +89,9 @@ function filesUnder(path: string, named: boolean, seen: Seen): string[] {
     });
   }
   if (!stat.isFile()) {
-    throw new InputError(`${path}: not a regular file${named ? '' : ' (a FIFO, socket or device)'}; name manifest files or directories`);
+    throw new InputError(
+      `${path}: not a regular file${named ? '' : ' (a FIFO, socket or device)'}; name manifest files or directories`,
+    );
   }
   const real = realPath(path);
   if (seen.files.has(real)) return [];
@@ -114,7 +116,10 @@ function readBounded(file: string, budget: number): string {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new InputError(`${file}: not a regular file; name manifest files or directories`);
-    if (stat.size > budget) throw new InputError(`${file}: the input passes ${MAX_INPUT_BYTES / 2 ** 20} MiB; plan reads manifests, name only those`);
+    if (stat.size > budget)
+      throw new InputError(
+        `${file}: the input passes ${MAX_INPUT_BYTES / 2 ** 20} MiB; plan reads manifests, name only those`,
+      );
     return readFileSync(fd, 'utf8');
   } catch (error) {
     if (error instanceof InputError) throw error;

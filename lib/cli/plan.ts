@@ -36,7 +36,11 @@ function synthesize(app: string, io: CommandIo): string {
   const result = spawnSync(app, { shell: true, env: { ...io.env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
   if (result.status !== 0) {
     rmSync(outdir, { recursive: true, force: true });
-    const reason = (result.stderr || result.stdout || String(result.error ?? '')).trim().split('\n').slice(-12).join('\n');
+    const reason = (result.stderr || result.stdout || String(result.error ?? ''))
+      .trim()
+      .split('\n')
+      .slice(-12)
+      .join('\n');
     throw new InputError(`the app failed (exit ${result.status ?? 'signal'}):\n${reason}`);
   }
   return outdir;
@@ -46,11 +50,17 @@ function synthesize(app: string, io: CommandIo): string {
 function plannerOptions(options: PlanOptions): PlannerOptions {
   const ids = (options.reservedVrrpIds ?? '').split(',').filter((s) => s.trim() !== '');
   const bad = ids.find((s) => !/^\s*\d{1,3}\s*$/.test(s) || Number(s) < 1 || Number(s) > 255);
-  if (bad !== undefined) throw new InputError(`--reserved-vrrp-ids: ${JSON.stringify(bad)} is not a VRRP ID; list whole numbers from 1 to 255, such as 51,52`);
+  if (bad !== undefined)
+    throw new InputError(
+      `--reserved-vrrp-ids: ${JSON.stringify(bad)} is not a VRRP ID; list whole numbers from 1 to 255, such as 51,52`,
+    );
   const vips = (options.reservedVips ?? '').trim();
   const parsed = parseVirtualIps(vips);
   const problem = vips === '' ? undefined : parsed.problems[0];
-  if (problem) throw new InputError(`--reserved-vips: ${formatIssueWithoutPath({ path: '', field: 'reserved VIPs', ...problem })}`);
+  if (problem)
+    throw new InputError(
+      `--reserved-vips: ${formatIssueWithoutPath({ path: '', field: 'reserved VIPs', ...problem })}`,
+    );
   return { reservedVrrpIds: ids.map(Number), reservedVips: vips === '' ? [] : parsed.vips };
 }
 
@@ -67,7 +77,8 @@ export function runPlan(options: PlanOptions, io: CommandIo): number {
       io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
       io.stdout.write(`${formatPlanTable(report)}\n`);
-      const red = io.stdout.isTTY && !io.env.NO_COLOR ? (t: string): string => `\x1b[31m${t}\x1b[0m` : (t: string): string => t;
+      const red =
+        io.stdout.isTTY && !io.env.NO_COLOR ? (t: string): string => `\x1b[31m${t}\x1b[0m` : (t: string): string => t;
       // Issues quote names and values from the manifests: escaped, they cannot forge output.
       for (const issue of report.issues) io.stdout.write(`${red(printable(formatIssue(issue)))}\n`);
     }

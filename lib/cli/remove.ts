@@ -29,12 +29,17 @@ export async function runRemove(io: RemoveIo): Promise<number> {
   const { settings } = loaded;
   const running = await (io.probe ?? abstractSocketProbe)(nameKey(settings.configName));
   if (running !== undefined) {
-    io.stderr.write(`ipfailover remove: failover instance '${settings.configName}' is still running on this node (${running}); nothing was changed; stop the failover pods first (delete the Deployment or scale it to 0), then run remove again\n`);
+    io.stderr.write(
+      `ipfailover remove: failover instance '${settings.configName}' is still running on this node (${running}); nothing was changed; stop the failover pods first (delete the Deployment or scale it to 0), then run remove again\n`,
+    );
     return EXIT_FAILED;
   }
   try {
     const outcome = await removeFailover(io.run, settings);
-    const chain = settings.iptablesChain === '' ? 'no iptables chain configured' : `${outcome.rulesDeleted} VRRP rule(s) deleted from chain ${settings.iptablesChain}`;
+    const chain =
+      settings.iptablesChain === ''
+        ? 'no iptables chain configured'
+        : `${outcome.rulesDeleted} VRRP rule(s) deleted from chain ${settings.iptablesChain}`;
     const vips = outcome.interfaceFound
       ? `${outcome.vipsReleased.length} VIP(s) released from ${settings.networkInterface}${outcome.vipsReleased.length > 0 ? ` (${outcome.vipsReleased.join(', ')})` : ''}`
       : `interface ${settings.networkInterface} not found, no VIP to release`;

@@ -34,7 +34,10 @@ export async function runRender(options: RenderCliOptions, io: RenderIo): Promis
     io.stderr.write(`ipfailover render: ${loaded.reason}\n`);
     return EXIT_CONFIG;
   }
-  const badName = nodeNameProblem(options.nodeName ?? io.hostname, options.nodeName === undefined ? 'the host name' : '--node-name');
+  const badName = nodeNameProblem(
+    options.nodeName ?? io.hostname,
+    options.nodeName === undefined ? 'the host name' : '--node-name',
+  );
   if (badName !== undefined) {
     io.stderr.write(`ipfailover render: ${badName}\n`);
     return EXIT_CONFIG;
@@ -47,11 +50,15 @@ export async function runRender(options: RenderCliOptions, io: RenderIo): Promis
   }
   if (node.address === undefined) {
     // Rendering away from the node (a laptop) is a use of its own; say what was guessed.
-    const where = interfaceFound ? 'has no address of the VIPs\' family' : 'is not an interface here';
-    io.stderr.write(`ipfailover render: ${loaded.settings.networkInterface} ${where}; the default check targets loopback; pass --address for the node's\n`);
+    const where = interfaceFound ? "has no address of the VIPs' family" : 'is not an interface here';
+    io.stderr.write(
+      `ipfailover render: ${loaded.settings.networkInterface} ${where}; the default check targets loopback; pass --address for the node's\n`,
+    );
   }
   for (const issue of scriptIssues(loaded.settings, io.scriptFs ?? nodeScriptFs)) {
-    io.stderr.write(`ipfailover render: warning: ${formatIssue(issue)}; in the pod, the agent refuses to start until it can run\n`);
+    io.stderr.write(
+      `ipfailover render: warning: ${formatIssue(issue)}; in the pod, the agent refuses to start until it can run\n`,
+    );
   }
   io.stdout.write(rendered.config);
   return 0;

@@ -29,14 +29,16 @@ export interface PoolRange {
  */
 export function parsePoolCidr(cidr: unknown): PoolRange | Problem {
   const bad = (problem: string, fix: string): Problem => ({ value: cidr, problem, fix });
-  if (typeof cidr !== 'string' || !/^[0-9A-Fa-f.:]+\/\d{1,3}$/.test(cidr)) return bad('is not a CIDR', 'write network/prefix, for example 192.0.2.0/24');
+  if (typeof cidr !== 'string' || !/^[0-9A-Fa-f.:]+\/\d{1,3}$/.test(cidr))
+    return bad('is not a CIDR', 'write network/prefix, for example 192.0.2.0/24');
   const [text, prefixText] = cidr.split('/') as [string, string];
   const network = parseAddress(text);
   if (isProblem(network)) return { ...network, value: cidr };
   const kind = network.kind();
   const prefix = Number(prefixText);
   const bits = kind === 'ipv4' ? 32 : 128;
-  if (prefix > bits) return bad(`has a prefix longer than /${bits}`, `use a prefix from /${MIN_PREFIX[kind]} to /${bits}`);
+  if (prefix > bits)
+    return bad(`has a prefix longer than /${bits}`, `use a prefix from /${MIN_PREFIX[kind]} to /${bits}`);
   if (prefix < MIN_PREFIX[kind]) {
     return bad(
       `is larger than /${MIN_PREFIX[kind]}, more addresses than the cluster's 254 VRRP groups can serve`,
@@ -57,7 +59,11 @@ export function parsePoolCidr(cidr: unknown): PoolRange | Problem {
     if (kind === 'ipv6' && i === 0 && size > 1) continue;
     const address = offsetAddress(base, i);
     const notVip = vipProblem(address, address.toString());
-    if (notVip) return bad(`holds ${address.toString()}, ${notVip.problem.replace(/^is /, '')}`, 'use a range of addresses reachable from outside the cluster');
+    if (notVip)
+      return bad(
+        `holds ${address.toString()}, ${notVip.problem.replace(/^is /, '')}`,
+        'use a range of addresses reachable from outside the cluster',
+      );
     addresses.push(address.toString());
   }
   return { cidr: `${base.toString()}/${prefix}`, addresses };
@@ -104,9 +110,22 @@ export class AddressAllocator {
   /** `count` addresses for `name`; the same name gets the same answer again. */
   allocate(name: string, count = 1): readonly string[] | Problem {
     const known = this.byName.get(name);
-    if (known) return known.length === count ? known : { value: count, problem: `differs from the ${known.length} addresses '${name}' already has`, fix: 'ask for the same count each time' };
-    if (!Number.isInteger(count) || count < 1) return { value: count, problem: 'is not a number of addresses', fix: 'ask for 1 or more' };
-    if (count > this.free) return { value: count, problem: `addresses do not fit: ${this.free} of ${this.range.cidr} are free`, fix: 'ask for fewer or use a larger pool' };
+    if (known)
+      return known.length === count
+        ? known
+        : {
+            value: count,
+            problem: `differs from the ${known.length} addresses '${name}' already has`,
+            fix: 'ask for the same count each time',
+          };
+    if (!Number.isInteger(count) || count < 1)
+      return { value: count, problem: 'is not a number of addresses', fix: 'ask for 1 or more' };
+    if (count > this.free)
+      return {
+        value: count,
+        problem: `addresses do not fit: ${this.free} of ${this.range.cidr} are free`,
+        fix: 'ask for fewer or use a larger pool',
+      };
     const { addresses } = this.range;
     const picked: string[] = [];
     for (let k = 0; k < count; k++) {
@@ -125,8 +144,18 @@ export class AddressAllocator {
     const problems: Problem[] = [];
     for (const address of addresses) {
       const owner = this.owner.get(address);
-      if (!inPool.has(address)) problems.push({ value: address, problem: `is outside the pool ${this.range.cidr}`, fix: 'use an address of the pool, or leave it out to be allocated one' });
-      else if (owner !== undefined && owner !== name) problems.push({ value: address, problem: `is already allocated to '${owner}'`, fix: 'use another address of the pool, or leave it out to be allocated one' });
+      if (!inPool.has(address))
+        problems.push({
+          value: address,
+          problem: `is outside the pool ${this.range.cidr}`,
+          fix: 'use an address of the pool, or leave it out to be allocated one',
+        });
+      else if (owner !== undefined && owner !== name)
+        problems.push({
+          value: address,
+          problem: `is already allocated to '${owner}'`,
+          fix: 'use another address of the pool, or leave it out to be allocated one',
+        });
     }
     if (problems.length === 0) {
       for (const address of addresses) this.owner.set(address, name);
@@ -141,7 +170,12 @@ export class AddressAllocator {
  * LoadBalancer services and allowed for services that set `externalIPs` themselves.
  * OpenShift's `Network` named `cluster` takes a single auto-assign CIDR.
  */
-export function clusterNetworkPatch(range: PoolRange): { apiVersion: string; kind: string; metadata: { name: string }; spec: unknown } {
+export function clusterNetworkPatch(range: PoolRange): {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec: unknown;
+} {
   return {
     apiVersion: 'config.openshift.io/v1',
     kind: 'Network',
@@ -155,5 +189,11 @@ export function clusterNetworkPatch(range: PoolRange): { apiVersion: string; kin
  * ends report it with these words.
  */
 export function secondPoolIssue(path: string, cidr: unknown, earlierPath: string): Issue {
-  return { path, field: 'cidr', value: cidr, problem: `is a second ExternalIP pool; the cluster takes one auto-assign range and '${earlierPath}' is it`, fix: 'use one ExternalIpPool per app' };
+  return {
+    path,
+    field: 'cidr',
+    value: cidr,
+    problem: `is a second ExternalIP pool; the cluster takes one auto-assign range and '${earlierPath}' is it`,
+    fix: 'use one ExternalIpPool per app',
+  };
 }

@@ -22,7 +22,9 @@ import {
 export { USE_UNICAST_ENV } from './setting-table';
 
 /** The environment variable of each setting. */
-export const ENV_NAMES: Readonly<Record<SettingKey, string>> = Object.fromEntries(SETTING_KEYS.map((key) => [key, rowOf(key).env])) as Record<SettingKey, string>;
+export const ENV_NAMES: Readonly<Record<SettingKey, string>> = Object.fromEntries(
+  SETTING_KEYS.map((key) => [key, rowOf(key).env]),
+) as Record<SettingKey, string>;
 
 /** Variables Red Hat's image reads that change nothing here (e-mail, selector, nft flag). */
 const ACCEPTED_UNUSED = [
@@ -56,7 +58,8 @@ function variablesOf(row: AnySettingRow, value: AgentSettings[SettingKey]): EnvV
 }
 
 /** What reading an environment gives: settings when it is valid, else every issue. */
-export type EnvRead = { readonly ok: true; readonly settings: AgentSettings } | { readonly ok: false; readonly issues: readonly Issue[] };
+export type EnvRead =
+  { readonly ok: true; readonly settings: AgentSettings } | { readonly ok: false; readonly issues: readonly Issue[] };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -73,7 +76,13 @@ class EnvReader {
   }
 
   report(name: string, problems: ReadonlyArray<Problem | undefined>): void {
-    this.issues.push(...toIssues('', name, problems.filter((p): p is Problem => p !== undefined)));
+    this.issues.push(
+      ...toIssues(
+        '',
+        name,
+        problems.filter((p): p is Problem => p !== undefined),
+      ),
+    );
   }
 
   /** One setting's value: read, checked, settled against those read before it, its companion checked. */
@@ -115,7 +124,13 @@ function unknownVariables(env: Env): Issue[] {
   return Object.keys(env)
     .filter((name) => /^(OPENSHIFT_HA_|IPFAILOVER_)/.test(name) && !known.has(name))
     .sort()
-    .map((name) => ({ path: '', field: name, value: env[name], problem: 'is not a variable ipfailover knows', fix: 'check the spelling or remove it' }));
+    .map((name) => ({
+      path: '',
+      field: name,
+      value: env[name],
+      problem: 'is not a variable ipfailover knows',
+      fix: 'check the spelling or remove it',
+    }));
 }
 
 /**
@@ -130,7 +145,8 @@ export function fromEnv(env: Env): EnvRead {
   const settings = read as unknown as AgentSettings;
   const issues = [...reader.issues, ...unknownVariables(env)];
   if (issues.length === 0) {
-    for (const p of [...crossCheck(settings), ...checkIdRange(settings)]) issues.push({ path: '', field: ENV_NAMES[p.key], value: p.value, problem: p.problem, fix: p.fix });
+    for (const p of [...crossCheck(settings), ...checkIdRange(settings)])
+      issues.push({ path: '', field: ENV_NAMES[p.key], value: p.value, problem: p.problem, fix: p.fix });
   }
   return issues.length === 0 ? { ok: true, settings: stripUndefined(settings) } : { ok: false, issues };
 }

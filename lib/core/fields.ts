@@ -43,13 +43,21 @@ export function checkPort(value: unknown): Check {
 /** A Linux interface name: 1..15 characters, letters, digits, `_ . -`. */
 export function checkInterfaceName(value: unknown): Check {
   if (typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(value)) return undefined;
-  return problem(value, 'is not an interface name', 'use 1 to 15 letters, digits, "_", "." or "-", such as eth0 or br-ex');
+  return problem(
+    value,
+    'is not an interface name',
+    'use 1 to 15 letters, digits, "_", "." or "-", such as eth0 or br-ex',
+  );
 }
 
 /** An iptables chain name, or `''` for "add no rule". */
 export function checkChainName(value: unknown): Check {
   if (typeof value === 'string' && /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,27})?$/.test(value)) return undefined;
-  return problem(value, 'is not an iptables chain name', 'use up to 28 letters, digits, "_", "." or "-", or "" for no rule');
+  return problem(
+    value,
+    'is not an iptables chain name',
+    'use up to 28 letters, digits, "_", "." or "-", or "" for no rule',
+  );
 }
 
 /** An absolute path made of safe characters only (it is written into keepalived.conf). */
@@ -57,7 +65,11 @@ export function checkScriptPath(value: unknown): Check {
   if (typeof value === 'string' && /^(\/[A-Za-z0-9_.+-]+)+$/.test(value) && !/(^|\/)\.\.?(\/|$)/.test(value)) {
     return undefined;
   }
-  return problem(value, 'is not a safe absolute path', 'use /dir/file with letters, digits, "_", ".", "+" or "-", no ".."');
+  return problem(
+    value,
+    'is not a safe absolute path',
+    'use /dir/file with letters, digits, "_", ".", "+" or "-", no ".."',
+  );
 }
 
 /**
@@ -66,10 +78,19 @@ export function checkScriptPath(value: unknown): Check {
  * becomes a script path in keepalived.conf.
  */
 export function checkConfigMapKey(value: unknown): Check {
-  if (typeof value === 'string' && /^[-._a-zA-Z0-9]{1,253}$/.test(value) && !value.startsWith('..') && checkScriptPath(`/${value}`) === undefined) {
+  if (
+    typeof value === 'string' &&
+    /^[-._a-zA-Z0-9]{1,253}$/.test(value) &&
+    !value.startsWith('..') &&
+    checkScriptPath(`/${value}`) === undefined
+  ) {
     return undefined;
   }
-  return problem(value, 'is not a ConfigMap key usable as a file name', 'use letters, digits, "-", "_" and "." (not starting with ".."), such as mycheckscript.sh');
+  return problem(
+    value,
+    'is not a ConfigMap key usable as a file name',
+    'use letters, digits, "-", "_" and "." (not starting with ".."), such as mycheckscript.sh',
+  );
 }
 
 /** Inline script text: executable by keepalived (a `#!` line) and not empty. */
@@ -112,7 +133,11 @@ const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-
 /** A Kubernetes object name that is also a valid label value (DNS-1123 label, ≤ 63). */
 export function checkDnsLabel(value: unknown, maxLength = 63): Check {
   if (typeof value === 'string' && DNS_LABEL.test(value) && value.length <= maxLength) return undefined;
-  return problem(value, 'is not a valid name', `use lower-case letters, digits and "-", at most ${maxLength} characters`);
+  return problem(
+    value,
+    'is not a valid name',
+    `use lower-case letters, digits and "-", at most ${maxLength} characters`,
+  );
 }
 
 /** A Kubernetes object name (DNS-1123 subdomain). */
@@ -152,7 +177,7 @@ export function checkPeer(value: unknown, family: IpFamily | undefined): Check {
   const address = parseAddress(value);
   if (isProblem(address)) return address;
   if (family && familyOf(address) !== family) {
-    return problem(value, `is ${familyOf(address)} but the VIPs are ${family}`, 'list peers of the VIPs\' family');
+    return problem(value, `is ${familyOf(address)} but the VIPs are ${family}`, "list peers of the VIPs' family");
   }
   return undefined;
 }
@@ -181,8 +206,15 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 export function checkStringList(value: unknown, example: readonly string[]): Check {
   if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return undefined;
   if (typeof value === 'string') {
-    const items = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
-    return problem(value, 'is a string, not a list', `give a list: ${JSON.stringify(items.length > 0 ? items : example)}`);
+    const items = value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    return problem(
+      value,
+      'is a string, not a list',
+      `give a list: ${JSON.stringify(items.length > 0 ? items : example)}`,
+    );
   }
   return problem(value, 'is not a list of strings', `give a list such as ${JSON.stringify(example)}`);
 }
@@ -193,7 +225,8 @@ export function checkStringList(value: unknown, example: readonly string[]): Che
  * an empty selector that lets privileged pods land on any node.
  */
 export function checkLabels(value: unknown, example: Readonly<Record<string, string>>): Problem[] {
-  if (!isPlainObject(value)) return [problem(value, 'is not a map of labels', `give labels such as ${JSON.stringify(example)}`)];
+  if (!isPlainObject(value))
+    return [problem(value, 'is not a map of labels', `give labels such as ${JSON.stringify(example)}`)];
   return Object.entries(value).flatMap(([key, label]) => checkLabel(key, label) ?? []);
 }
 
@@ -203,11 +236,24 @@ export const MAX_CONFIGMAP_BYTES = 1024 * 1024;
 /** The bytes a ConfigMap's data takes, as the API server counts them (UTF-8). */
 export function configMapBytes(data: Readonly<Record<string, string>>): number {
   const encoder = new TextEncoder();
-  return Object.entries(data).reduce((sum, [key, value]) => sum + encoder.encode(key).length + encoder.encode(value).length, 0);
+  return Object.entries(data).reduce(
+    (sum, [key, value]) => sum + encoder.encode(key).length + encoder.encode(value).length,
+    0,
+  );
 }
 
 /** An IANA service name, as Kubernetes requires of port names: 1..15 of `a-z0-9-`, a letter, no `--`, no `-` at either end. */
 export function checkPortName(value: unknown): Check {
-  if (typeof value === 'string' && /^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/.test(value) && /[a-z]/.test(value) && !value.includes('--')) return undefined;
-  return problem(value, 'is not a port name', 'use up to 15 lower-case letters, digits and single "-" inside, with at least one letter, such as https');
+  if (
+    typeof value === 'string' &&
+    /^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/.test(value) &&
+    /[a-z]/.test(value) &&
+    !value.includes('--')
+  )
+    return undefined;
+  return problem(
+    value,
+    'is not a port name',
+    'use up to 15 lower-case letters, digits and single "-" inside, with at least one letter, such as https',
+  );
 }

@@ -30,11 +30,16 @@ export interface WorkloadFacts {
   readonly complexAffinity?: boolean;
 }
 
-
 /** Node labels required by `In` expressions with one value: how cdk8s-plus writes `attract`. */
 function labelsFromAffinity(affinity: unknown): { labels: Record<string, string>; complex: boolean } {
-  const terms = valueAt(affinity, 'nodeAffinity', 'requiredDuringSchedulingIgnoredDuringExecution', 'nodeSelectorTerms');
-  if (!Array.isArray(terms) || terms.length === 0) return { labels: {}, complex: valueAt(affinity, 'nodeAffinity') !== undefined };
+  const terms = valueAt(
+    affinity,
+    'nodeAffinity',
+    'requiredDuringSchedulingIgnoredDuringExecution',
+    'nodeSelectorTerms',
+  );
+  if (!Array.isArray(terms) || terms.length === 0)
+    return { labels: {}, complex: valueAt(affinity, 'nodeAffinity') !== undefined };
   const labels: Record<string, string> = {};
   let complex = terms.length > 1;
   const expressions = valueAt(terms[0], 'matchExpressions');
@@ -61,9 +66,14 @@ export function workloadFactsOf(path: string, deployment: unknown): WorkloadFact
   return {
     path,
     ...(typeof replicas === 'number' && { replicas }),
-    nodeSelector: { ...(isPlainObject(nodeSelector) ? (nodeSelector as Record<string, string>) : {}), ...fromAffinity.labels },
+    nodeSelector: {
+      ...(isPlainObject(nodeSelector) ? (nodeSelector as Record<string, string>) : {}),
+      ...fromAffinity.labels,
+    },
     hostNetwork: valueAt(pod, 'hostNetwork') === true,
-    containerPorts: list(valueAt(pod, 'containers')).flatMap((c) => list(valueAt(c, 'ports')).map((p) => Number(valueAt(p, 'containerPort')))),
+    containerPorts: list(valueAt(pod, 'containers')).flatMap((c) =>
+      list(valueAt(c, 'ports')).map((p) => Number(valueAt(p, 'containerPort'))),
+    ),
     ...(fromAffinity.complex && { complexAffinity: true }),
   };
 }
@@ -106,14 +116,28 @@ const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 
 /** One Service port, by shape and by what the API server accepts. */
 function checkServicePort(port: unknown, needsNodePort: boolean): Problem[] {
-  if (!isPlainObject(port)) return [{ value: port, problem: 'is not a port', fix: 'give { port: 443 }, with targetPort, nodePort, protocol and name as needed' }];
-  const problems = [checkInteger(port.port, 1, 65535, 'a service port'), port.targetPort === undefined ? undefined : checkInteger(port.targetPort, 1, 65535, 'a target port')];
+  if (!isPlainObject(port))
+    return [
+      {
+        value: port,
+        problem: 'is not a port',
+        fix: 'give { port: 443 }, with targetPort, nodePort, protocol and name as needed',
+      },
+    ];
+  const problems = [
+    checkInteger(port.port, 1, 65535, 'a service port'),
+    port.targetPort === undefined ? undefined : checkInteger(port.targetPort, 1, 65535, 'a target port'),
+  ];
   if (port.protocol !== undefined && !PROTOCOLS.includes(port.protocol as never)) {
     problems.push({ value: port.protocol, problem: 'is not a Service protocol', fix: "use 'TCP', 'UDP' or 'SCTP'" });
   }
   if (port.name !== undefined) problems.push(checkPortName(port.name));
   if (needsNodePort && port.nodePort === undefined) {
-    problems.push({ value: port, problem: 'has no nodePort', fix: 'set nodePort (30000..32767 by default): the failover pods check it from the start' });
+    problems.push({
+      value: port,
+      problem: 'has no nodePort',
+      fix: 'set nodePort (30000..32767 by default): the failover pods check it from the start',
+    });
   } else if (port.nodePort !== undefined) {
     problems.push(checkInteger(port.nodePort, 1, 65535, 'a node port'));
   }
@@ -122,19 +146,34 @@ function checkServicePort(port: unknown, needsNodePort: boolean): Problem[] {
 
 /** The ports as a whole: a list, each valid, names unique and given when there are several, no port twice. */
 function checkServicePorts(ports: unknown, needsNodePort: boolean): Problem[] {
-  if (!Array.isArray(ports)) return [{ value: ports, problem: 'is not a list of ports', fix: 'give a list such as [{ port: 443 }]' }];
+  if (!Array.isArray(ports))
+    return [{ value: ports, problem: 'is not a list of ports', fix: 'give a list such as [{ port: 443 }]' }];
   if (ports.length === 0) return [{ value: ports, problem: 'lists no port', fix: 'give the service port(s)' }];
   const problems = ports.flatMap((p) => checkServicePort(p, needsNodePort));
   if (problems.length > 0) return problems;
   const valid = ports as HaServicePort[];
-  if (valid.length > 1 && valid.some((p) => p.name === undefined)) problems.push({ value: valid.length, problem: 'ports are not all named', fix: 'name every port, as Kubernetes requires' });
+  if (valid.length > 1 && valid.some((p) => p.name === undefined))
+    problems.push({
+      value: valid.length,
+      problem: 'ports are not all named',
+      fix: 'name every port, as Kubernetes requires',
+    });
   const twice = <T>(values: T[]): T | undefined => values.find((v, i) => values.indexOf(v) !== i);
   const name = twice(valid.flatMap((p) => p.name ?? []));
-  if (name !== undefined) problems.push({ value: name, problem: 'names two ports', fix: 'give each port its own name' });
+  if (name !== undefined)
+    problems.push({ value: name, problem: 'names two ports', fix: 'give each port its own name' });
   const port = twice(valid.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`));
-  if (port !== undefined) problems.push({ value: port, problem: 'is listed twice', fix: 'list each port and protocol once' });
-  const nodePort = twice(valid.flatMap((p) => (p.nodePort === undefined ? [] : [`${p.nodePort}/${p.protocol ?? 'TCP'}`])));
-  if (nodePort !== undefined) problems.push({ value: nodePort, problem: 'is the node port of two ports', fix: 'give each port its own nodePort' });
+  if (port !== undefined)
+    problems.push({ value: port, problem: 'is listed twice', fix: 'list each port and protocol once' });
+  const nodePort = twice(
+    valid.flatMap((p) => (p.nodePort === undefined ? [] : [`${p.nodePort}/${p.protocol ?? 'TCP'}`])),
+  );
+  if (nodePort !== undefined)
+    problems.push({
+      value: nodePort,
+      problem: 'is the node port of two ports',
+      fix: 'give each port its own nodePort',
+    });
   return problems;
 }
 
@@ -160,13 +199,25 @@ function serviceObject(name: string, namespace: string, props: HaServiceOptions,
 }
 
 /** Checks the failover against the workload: the docs' "same selector and replication count". */
-function matchWorkload(props: HaServiceOptions, workload: WorkloadFacts | undefined, issue: (field: string, p: Problem) => void): Partial<IpFailoverProps> {
+function matchWorkload(
+  props: HaServiceOptions,
+  workload: WorkloadFacts | undefined,
+  issue: (field: string, p: Problem) => void,
+): Partial<IpFailoverProps> {
   if (!workload) {
-    issue('workload', { value: undefined, problem: "is required with exposure 'hostNetwork'", fix: 'pass the host-networked Deployment the VIPs lead to' });
+    issue('workload', {
+      value: undefined,
+      problem: "is required with exposure 'hostNetwork'",
+      fix: 'pass the host-networked Deployment the VIPs lead to',
+    });
     return {};
   }
   if (!workload.hostNetwork) {
-    issue('workload', { value: workload.path, problem: 'does not use the host network', fix: "use exposure 'externalIp' or 'nodePort' for a pod-networked workload" });
+    issue('workload', {
+      value: workload.path,
+      problem: 'does not use the host network',
+      fix: "use exposure 'externalIp' or 'nodePort' for a pod-networked workload",
+    });
   }
   const replicas = workload.replicas ?? 1;
   // A wrong-typed prop gets its own message, not a "differs" one.
@@ -176,29 +227,66 @@ function matchWorkload(props: HaServiceOptions, workload: WorkloadFacts | undefi
   badSelector.forEach((p) => issue('nodeSelector', p));
   if (badReplicas || badSelector.length > 0) return {};
   if (props.replicas !== undefined && props.replicas !== replicas) {
-    issue('replicas', { value: props.replicas, problem: `differs from the ${replicas} replicas of '${workload.path}': some nodes would never serve or never get traffic`, fix: `use ${replicas}, or leave it out` });
+    issue('replicas', {
+      value: props.replicas,
+      problem: `differs from the ${replicas} replicas of '${workload.path}': some nodes would never serve or never get traffic`,
+      fix: `use ${replicas}, or leave it out`,
+    });
   }
   const selector = JSON.stringify(Object.entries(workload.nodeSelector).sort());
   if (workload.complexAffinity && props.nodeSelector === undefined) {
-    issue('nodeSelector', { value: undefined, problem: `cannot be copied from the node affinity of '${workload.path}'`, fix: 'set nodeSelector to labels that pick the same nodes' });
-  } else if (props.nodeSelector !== undefined && !workload.complexAffinity && JSON.stringify(Object.entries(props.nodeSelector).sort()) !== selector) {
-    issue('nodeSelector', { value: props.nodeSelector, problem: `differs from the node selector of '${workload.path}' (${selector})`, fix: 'use the same selector, or leave it out' });
+    issue('nodeSelector', {
+      value: undefined,
+      problem: `cannot be copied from the node affinity of '${workload.path}'`,
+      fix: 'set nodeSelector to labels that pick the same nodes',
+    });
+  } else if (
+    props.nodeSelector !== undefined &&
+    !workload.complexAffinity &&
+    JSON.stringify(Object.entries(props.nodeSelector).sort()) !== selector
+  ) {
+    issue('nodeSelector', {
+      value: props.nodeSelector,
+      problem: `differs from the node selector of '${workload.path}' (${selector})`,
+      fix: 'use the same selector, or leave it out',
+    });
   }
   if (props.monitorPort === undefined && workload.containerPorts.length === 0) {
-    issue('monitorPort', { value: undefined, problem: `cannot be taken from '${workload.path}', which declares no container port`, fix: 'set monitorPort, or 0 for no check' });
+    issue('monitorPort', {
+      value: undefined,
+      problem: `cannot be taken from '${workload.path}', which declares no container port`,
+      fix: 'set monitorPort, or 0 for no check',
+    });
   }
-  return { replicas, nodeSelector: props.nodeSelector ?? workload.nodeSelector, monitorPort: props.monitorPort ?? workload.containerPorts[0] ?? 0 };
+  return {
+    replicas,
+    nodeSelector: props.nodeSelector ?? workload.nodeSelector,
+    monitorPort: props.monitorPort ?? workload.containerPorts[0] ?? 0,
+  };
 }
 
 /** The VIPs: explicit, claimed inside the pool, or allocated from it. */
-function resolveVips(props: HaServiceOptions, name: string, pool: AddressAllocator | undefined, issue: (field: string, p: Problem) => void): readonly string[] {
+function resolveVips(
+  props: HaServiceOptions,
+  name: string,
+  pool: AddressAllocator | undefined,
+  issue: (field: string, p: Problem) => void,
+): readonly string[] {
   if (pool && props.exposure !== 'externalIp') {
-    issue('pool', { value: pool.range.cidr, problem: 'serves ExternalIP services only', fix: "use exposure 'externalIp', or give virtualIps instead" });
+    issue('pool', {
+      value: pool.range.cidr,
+      problem: 'serves ExternalIP services only',
+      fix: "use exposure 'externalIp', or give virtualIps instead",
+    });
     return [];
   }
   if (props.virtualIps === undefined) {
     if (!pool) {
-      issue('virtualIps', { value: undefined, problem: 'is required without a pool', fix: 'give the VIPs, or a pool to allocate them from' });
+      issue('virtualIps', {
+        value: undefined,
+        problem: 'is required without a pool',
+        fix: 'give the VIPs, or a pool to allocate them from',
+      });
       return [];
     }
     const allocated = pool.allocate(name, props.addressCount ?? 1);
@@ -216,7 +304,11 @@ function resolveVips(props: HaServiceOptions, name: string, pool: AddressAllocat
  * already serves its VIPs) and the Service (unless host-networked). Never throws.
  */
 export function resolveHaService(props: HaServiceOptions, context: HaServiceContext): ResolvedHaService {
-  const notObject = checkPropsObject(context.path, props, "{ exposure: 'externalIp', virtualIps: \"192.0.2.10\", selector: { app: \"web\" }, ports: [{ port: 443 }] }");
+  const notObject = checkPropsObject(
+    context.path,
+    props,
+    '{ exposure: \'externalIp\', virtualIps: "192.0.2.10", selector: { app: "web" }, ports: [{ port: 443 }] }',
+  );
   if (notObject.length > 0) return { name: nameFromId(context.id), virtualIps: [], issues: notObject };
   const issues: Issue[] = [];
   const issue = (field: string, p: Problem): void => void issues.push(...toIssues(context.path, field, [p]));
@@ -228,7 +320,11 @@ export function resolveHaService(props: HaServiceOptions, context: HaServiceCont
   const namespaceProblem = checkDnsLabel(namespace);
   if (namespaceProblem) issue('namespace', namespaceProblem);
   if (!['externalIp', 'nodePort', 'hostNetwork'].includes(props.exposure)) {
-    issue('exposure', { value: props.exposure, problem: 'is not a way to expose a service', fix: "use 'externalIp', 'nodePort' or 'hostNetwork'" });
+    issue('exposure', {
+      value: props.exposure,
+      problem: 'is not a way to expose a service',
+      fix: "use 'externalIp', 'nodePort' or 'hostNetwork'",
+    });
     return { name, virtualIps: [], issues };
   }
   const vips = resolveVips(props, name, context.pool, issue);
@@ -242,7 +338,8 @@ export function resolveHaService(props: HaServiceOptions, context: HaServiceCont
     const selector = props.selector ?? {};
     const selectorProblems = checkLabels(selector, { app: 'web' });
     selectorProblems.forEach((p) => issue('selector', p));
-    if (selectorProblems.length === 0 && Object.keys(selector).length === 0) issue('selector', { value: selector, problem: 'selects no pods', fix: "give the labels of the service's pods" });
+    if (selectorProblems.length === 0 && Object.keys(selector).length === 0)
+      issue('selector', { value: selector, problem: 'selects no pods', fix: "give the labels of the service's pods" });
     if (issues.length > 0) return { name, virtualIps: vips, issues };
     const ports = props.ports ?? [];
     const first = ports[0];
@@ -252,13 +349,16 @@ export function resolveHaService(props: HaServiceOptions, context: HaServiceCont
   }
   if (issues.length > 0) return { name, virtualIps: vips, issues };
 
-  const failover: IpFailoverProps | undefined = context.pool && props.exposure === 'externalIp' ? undefined : {
-    ...omitKeys(props, SERVICE_ONLY),
-    ...failoverOverrides,
-    virtualIps: vips,
-    name: failoverNameOf(name),
-    namespace,
-  };
+  const failover: IpFailoverProps | undefined =
+    context.pool && props.exposure === 'externalIp'
+      ? undefined
+      : {
+          ...omitKeys(props, SERVICE_ONLY),
+          ...failoverOverrides,
+          virtualIps: vips,
+          name: failoverNameOf(name),
+          namespace,
+        };
   return { name, virtualIps: vips, ...(failover && { failover }), ...(service && { service }), issues };
 }
 

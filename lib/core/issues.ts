@@ -42,7 +42,9 @@ export function formatValue(value: unknown): string {
   let text: string;
   try {
     // A bigint inside a list or object is written as JavaScript writes it, not refused.
-    text = JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? `${inner}n` : inner)) ?? String(value);
+    text =
+      JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? `${inner}n` : inner)) ??
+      String(value);
   } catch {
     text = String(value);
   }

@@ -84,10 +84,23 @@ function issue(field: string, value: unknown, problem: string, fix: string): Iss
 function rankOf(settings: AgentSettings, node: NodeIdentity): NodeRank | Issue {
   if (settings.unicastPeers.length === 0) return rankByName(node.name, settings.replicas);
   if (node.address === undefined) {
-    return issue(ENV_NAMES.networkInterface, settings.networkInterface, 'has no address of the VIPs\' family', 'give the node an address on it, one of the unicast peers');
+    return issue(
+      ENV_NAMES.networkInterface,
+      settings.networkInterface,
+      "has no address of the VIPs' family",
+      'give the node an address on it, one of the unicast peers',
+    );
   }
   const rank = rankByAddress(node.address, settings.unicastPeers);
-  return rank ?? issue(ENV_NAMES.unicastPeers, settings.unicastPeers.join(','), `does not list this node's address ${node.address}`, 'list the address of every node that can run a failover pod');
+  return (
+    rank ??
+    issue(
+      ENV_NAMES.unicastPeers,
+      settings.unicastPeers.join(','),
+      `does not list this node's address ${node.address}`,
+      'list the address of every node that can run a failover pod',
+    )
+  );
 }
 
 /** The node's address, checked like any other address, and of the VIPs' family. */
@@ -95,9 +108,11 @@ function addressIssue(settings: AgentSettings, address: string | undefined): Iss
   if (address === undefined) return undefined;
   const parsed = parseAddress(address);
   if (isProblem(parsed)) return issue('node address', address, parsed.problem, parsed.fix);
-  if (parsed.toString() !== address) return issue('node address', address, 'is not in canonical form', `write ${parsed.toString()}`);
+  if (parsed.toString() !== address)
+    return issue('node address', address, 'is not in canonical form', `write ${parsed.toString()}`);
   const family = familyOfText(settings.virtualIps[0] ?? address);
-  if (familyOfText(address) !== family) return issue('node address', address, `is not ${family} like the VIPs`, 'use the node address of the VIPs\' family');
+  if (familyOfText(address) !== family)
+    return issue('node address', address, `is not ${family} like the VIPs`, "use the node address of the VIPs' family");
   return undefined;
 }
 
@@ -117,12 +132,17 @@ function block(name: string, lines: readonly string[], indent = '  '): string[] 
  * script security on and scripts run as an unprivileged user. Never `state MASTER`: every
  * instance starts as BACKUP, so a preempt delay really delays (keepalived clears it on MASTER).
  */
-export function renderKeepalivedConf(settings: AgentSettings, node: NodeIdentity, options: RenderOptions = {}): RenderResult {
+export function renderKeepalivedConf(
+  settings: AgentSettings,
+  node: NodeIdentity,
+  options: RenderOptions = {},
+): RenderResult {
   const scriptUser = options.scriptUser ?? DEFAULT_SCRIPT_USER;
   const found: Issue[] = [];
   const bad = addressIssue(settings, node.address);
   if (bad) found.push(bad);
-  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(scriptUser)) found.push(issue('script user', scriptUser, 'is not a user name', 'use a name such as nobody'));
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(scriptUser))
+    found.push(issue('script user', scriptUser, 'is not a user name', 'use a name such as nobody'));
   // Defence in depth: these reach the config verbatim, so re-check them even though fromEnv did.
   for (const [field, problem] of [
     [ENV_NAMES.configName, checkConfigName(settings.configName)],
@@ -145,16 +165,26 @@ export function renderKeepalivedConf(settings: AgentSettings, node: NodeIdentity
   const lines: string[] = [
     '! keepalived.conf written by ipfailover from the OPENSHIFT_HA_* environment',
     `! node ${node.address ?? '(address unknown)'} ${node.name}: rank ${rank.rank + 1} of ${rank.nodes}`,
-    ...block('global_defs', [
-      `router_id ${keepalivedName(settings.configName)}`,
-      'enable_script_security',
-      `script_user ${scriptUser}`,
-      ...(version === 3 ? ['vrrp_version 3'] : []),
-    ], ''),
+    ...block(
+      'global_defs',
+      [
+        `router_id ${keepalivedName(settings.configName)}`,
+        'enable_script_security',
+        `script_user ${scriptUser}`,
+        ...(version === 3 ? ['vrrp_version 3'] : []),
+      ],
+      '',
+    ),
   ];
   if (check !== undefined) {
     const interval = settings.checkIntervalSeconds;
-    lines.push(...block(`vrrp_script ${checkName(settings.configName)}`, [`script "${check}"`, `interval ${interval}`, `timeout ${interval}`, 'fall 1', 'rise 1'], ''));
+    lines.push(
+      ...block(
+        `vrrp_script ${checkName(settings.configName)}`,
+        [`script "${check}"`, `interval ${interval}`, `timeout ${interval}`, 'fall 1', 'rise 1'],
+        '',
+      ),
+    );
   }
   groupsOf(settings).forEach((vips, g) => {
     const body = [
@@ -164,11 +194,17 @@ export function renderKeepalivedConf(settings: AgentSettings, node: NodeIdentity
       `advert_int ${advertText(settings.advertIntervalSeconds)}`,
       settings.preemption === 'nopreempt' ? 'nopreempt' : `preempt_delay ${settings.preemption.delaySeconds}`,
       // PASS keeps differently named configs apart under VRRPv2, as in Red Hat's image; VRRPv3 has no auth.
-      ...(version === 2 ? block('authentication', ['auth_type PASS', `auth_pass ${settings.configName.slice(0, 8)}`], '') : []),
+      ...(version === 2
+        ? block('authentication', ['auth_type PASS', `auth_pass ${settings.configName.slice(0, 8)}`], '')
+        : []),
       ...(check !== undefined ? block('track_script', [checkName(settings.configName)], '') : []),
       ...(settings.notifyScript !== undefined ? [`notify "${settings.notifyScript}"`] : []),
       ...unicastLines(settings.unicastPeers, node.address),
-      ...block('virtual_ipaddress', vips.map((vip) => `${vip} dev ${iface}`), ''),
+      ...block(
+        'virtual_ipaddress',
+        vips.map((vip) => `${vip} dev ${iface}`),
+        '',
+      ),
     ];
     lines.push(...block(`vrrp_instance ${instanceName(settings.configName, g + 1)}`, body, ''));
   });

@@ -86,7 +86,11 @@ function sccRoleBinding(spec: FailoverSpec, scc: string): KubeObject {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',
-    metadata: { name: sccRoleBindingName(spec.serviceAccountName, scc), namespace: spec.namespace, labels: labelsOf(spec) },
+    metadata: {
+      name: sccRoleBindingName(spec.serviceAccountName, scc),
+      namespace: spec.namespace,
+      labels: labelsOf(spec),
+    },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `system:openshift:scc:${scc}` },
     subjects: [{ kind: 'ServiceAccount', name: spec.serviceAccountName, namespace: spec.namespace }],
   } satisfies IRoleBinding;
@@ -120,7 +124,9 @@ function userConfigMapKeys(spec: FailoverSpec): Map<string, string[]> {
 function scriptsVolume(spec: FailoverSpec, withInline: boolean): IVolume | undefined {
   const user = [...userConfigMapKeys(spec)];
   if (user.length === 0) {
-    return withInline ? { name: CONFIG_VOLUME, configMap: { name: scriptsConfigMapName(spec), defaultMode: 0o755 } } : undefined;
+    return withInline
+      ? { name: CONFIG_VOLUME, configMap: { name: scriptsConfigMapName(spec), defaultMode: 0o755 } }
+      : undefined;
   }
   const sources: IVolumeProjection[] = [
     ...(withInline ? [{ configMap: { name: scriptsConfigMapName(spec) } }] : []),
@@ -170,13 +176,18 @@ function deployment(plan: InstancePlan, scripts: IVolume | undefined): KubeObjec
               ports: [{ containerPort: port, hostPort: port }],
               imagePullPolicy: 'IfNotPresent',
               securityContext: { privileged: true },
-              volumeMounts: [...HOST_MOUNTS, ...(scripts ? [{ name: scripts.name, mountPath: SCRIPTS_MOUNT_PATH }] : [])],
+              volumeMounts: [
+                ...HOST_MOUNTS,
+                ...(scripts ? [{ name: scripts.name, mountPath: SCRIPTS_MOUNT_PATH }] : []),
+              ],
               env: toEnv(plan.settings).map((v) => ({ ...v })),
               livenessProbe: { initialDelaySeconds: 10, exec: { command: ['pgrep', 'keepalived'] } },
             },
           ],
           volumes: [...HOST_VOLUMES, ...(scripts ? [scripts] : [])],
-          ...(spec.imagePullSecrets.length > 0 && { imagePullSecrets: spec.imagePullSecrets.map((name) => ({ name })) }),
+          ...(spec.imagePullSecrets.length > 0 && {
+            imagePullSecrets: spec.imagePullSecrets.map((name) => ({ name })),
+          }),
         },
       },
     },

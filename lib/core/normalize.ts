@@ -104,7 +104,8 @@ export class PropChecker {
  */
 const CHECKS_AFTER: Partial<Record<SettingKey, (c: PropChecker, props: IpFailoverProps) => void>> = {
   replicas: (c, props) => {
-    if (props.nodeSelector !== undefined) c.checkAll('nodeSelector', checkLabels(props.nodeSelector, DEFAULTS.nodeSelector));
+    if (props.nodeSelector !== undefined)
+      c.checkAll('nodeSelector', checkLabels(props.nodeSelector, DEFAULTS.nodeSelector));
   },
   notifyScript: (c, props) => {
     if (c.issues.length === 0) checkScriptFiles(c, props.checkScript, props.notifyScript);
@@ -116,13 +117,21 @@ const CHECKS_AFTER: Partial<Record<SettingKey, (c: PropChecker, props: IpFailove
  * else the given prop if its check accepts it, else the row's default. Only given props are
  * checked: every default passes its check (a test holds them to it).
  */
-function settingsFromProps(c: PropChecker, props: IpFailoverProps, identity: ResolvedIdentity): Omit<AgentSettings, 'vrrpIdOffset'> {
+function settingsFromProps(
+  c: PropChecker,
+  props: IpFailoverProps,
+  identity: ResolvedIdentity,
+): Omit<AgentSettings, 'vrrpIdOffset'> {
   const agent: Partial<Record<SettingKey, unknown>> = {};
   for (const key of keysInOrder(PROPS_CHECK_ORDER)) {
     const row = rowOf(key);
     if (row.assignedByPlanner) continue;
     const given = row.prop === undefined ? undefined : props[row.prop];
-    const value = row.fromProps ? row.fromProps(given, c, identity) : row.prop === undefined ? row.default : settingFromProp(c, row, given);
+    const value = row.fromProps
+      ? row.fromProps(given, c, identity)
+      : row.prop === undefined
+        ? row.default
+        : settingFromProp(c, row, given);
     if (value !== undefined) agent[key] = value;
     CHECKS_AFTER[key]?.(c, props);
   }
@@ -137,7 +146,17 @@ function settingFromProp(c: PropChecker, row: AnySettingRow, given: unknown): Ag
 
 /** Props that are not an object at all (a JavaScript caller passing nothing, or a string). */
 export function checkPropsObject(path: string, props: unknown, example: string): Issue[] {
-  return isPlainObject(props) ? [] : [{ path, field: 'props', value: props, problem: 'is not an object of props', fix: `give an object such as ${example}` }];
+  return isPlainObject(props)
+    ? []
+    : [
+        {
+          path,
+          field: 'props',
+          value: props,
+          problem: 'is not an object of props',
+          fix: `give an object such as ${example}`,
+        },
+      ];
 }
 
 /** The props example a message gives when the props are not an object. */
@@ -145,8 +164,12 @@ const PROPS_EXAMPLE = '{ virtualIps: "192.0.2.10" }';
 
 /** Checks `virtualIps` by shape, then parses it: the VIPs of the good items, and every problem. */
 export function parseVirtualIpsProp(value: unknown): VipListParse {
-  if (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))) return parseVirtualIps(value as string | string[]);
-  return { vips: [], problems: [{ value, problem: 'is not a string or list of strings', fix: 'give "192.0.2.10-12" or ["192.0.2.10"]' }] };
+  if (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string')))
+    return parseVirtualIps(value as string | string[]);
+  return {
+    vips: [],
+    problems: [{ value, problem: 'is not a string or list of strings', fix: 'give "192.0.2.10-12" or ["192.0.2.10"]' }],
+  };
 }
 
 /** The longest service account name: its SCC role bindings `<name>-scc-hostnetwork` must stay within 253 characters. */
@@ -155,7 +178,11 @@ const MAX_SERVICE_ACCOUNT_NAME = 253 - Math.max(...SCC_NAMES.map((scc) => sccRol
 function checkServiceAccountName(value: unknown): Problem | undefined {
   const bad = checkDnsSubdomain(value);
   if (bad || (value as string).length <= MAX_SERVICE_ACCOUNT_NAME) return bad;
-  return { value, problem: `is longer than ${MAX_SERVICE_ACCOUNT_NAME} characters, which its SCC role binding ${sccRoleBindingName('…', 'hostnetwork')} needs to stay a valid name`, fix: `use at most ${MAX_SERVICE_ACCOUNT_NAME} characters` };
+  return {
+    value,
+    problem: `is longer than ${MAX_SERVICE_ACCOUNT_NAME} characters, which its SCC role binding ${sccRoleBindingName('…', 'hostnetwork')} needs to stay a valid name`,
+    fix: `use at most ${MAX_SERVICE_ACCOUNT_NAME} characters`,
+  };
 }
 
 /** What the planner can still check of an instance whose props are not all valid. */
@@ -200,13 +227,20 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
 
   const agent = settingsFromProps(c, props, { name, virtualIps: parsed.vips, vipGroups });
   const image = c.valid<string>('image', props.image, checkImage) ?? DEFAULTS.image;
-  const imagePullSecrets = c.valid<readonly string[]>('imagePullSecrets', props.imagePullSecrets, (v) => checkStringList(v, ['regcred'])) ?? [];
+  const imagePullSecrets =
+    c.valid<readonly string[]>('imagePullSecrets', props.imagePullSecrets, (v) => checkStringList(v, ['regcred'])) ??
+    [];
   c.checkAll('imagePullSecrets', imagePullSecrets.map(checkDnsSubdomain));
-  const serviceAccountName = c.valid<string>('serviceAccountName', props.serviceAccountName, checkServiceAccountName) ?? DEFAULTS.serviceAccountName;
+  const serviceAccountName =
+    c.valid<string>('serviceAccountName', props.serviceAccountName, checkServiceAccountName) ??
+    DEFAULTS.serviceAccountName;
   const strategy = c.valid<DeploymentStrategy>('strategy', props.strategy, checkStrategy) ?? DEFAULTS.strategy;
   if (c.issues.length > 0) return { issues: c.issues, stack };
 
-  const problems = requestedVrrpIdOffset === undefined ? crossCheck(agent) : [...crossCheck(agent), ...checkIdRange({ ...agent, vrrpIdOffset: requestedVrrpIdOffset })];
+  const problems =
+    requestedVrrpIdOffset === undefined
+      ? crossCheck(agent)
+      : [...crossCheck(agent), ...checkIdRange({ ...agent, vrrpIdOffset: requestedVrrpIdOffset })];
   for (const p of problems) c.check(rowOf(p.key).prop ?? p.key, p);
   const spec: FailoverSpec = {
     name,
@@ -224,7 +258,11 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
   const inline = inlineScriptData(spec);
   if (configMapBytes(inline) > MAX_CONFIGMAP_BYTES) {
     const field = 'inline' in (props.checkScript ?? {}) ? 'checkScript' : 'notifyScript';
-    c.check(field, { value: configMapBytes(inline), problem: `bytes of inline scripts are more than a ConfigMap holds (${MAX_CONFIGMAP_BYTES} bytes)`, fix: 'put the script in the image and give { path }, or in your own ConfigMap and give { configMap, key }' });
+    c.check(field, {
+      value: configMapBytes(inline),
+      problem: `bytes of inline scripts are more than a ConfigMap holds (${MAX_CONFIGMAP_BYTES} bytes)`,
+      fix: 'put the script in the image and give { path }, or in your own ConfigMap and give { configMap, key }',
+    });
   }
   if (c.issues.length > 0) return { issues: c.issues, stack };
   return { spec, issues: [], stack };

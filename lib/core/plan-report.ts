@@ -38,7 +38,6 @@ export interface PlanReport {
   readonly warnings: readonly string[];
 }
 
-
 /** What a failover container's env says, as far as plain data can say it. */
 interface FailoverEnv {
   /** Variables with a string value. */
@@ -120,13 +119,22 @@ export function planManifests(objects: readonly unknown[], options: PlannerOptio
     const namespace = String(valueAt(obj, 'metadata', 'namespace') ?? DEFAULTS.namespace);
     const path = `${namespace}/${name}`;
     for (const [field, value] of found.notStrings) {
-      issues.push({ path, field, value, problem: 'is not a string', fix: 'quote it: the API server takes only strings as env values' });
+      issues.push({
+        path,
+        field,
+        value,
+        problem: 'is not a string',
+        fix: 'quote it: the API server takes only strings as env values',
+      });
     }
     if (found.unread.includes(ENV_NAMES.virtualIps)) {
-      warnings.push(`${path}: ${ENV_NAMES.virtualIps} is set from valueFrom, which plan cannot read; this instance is not planned`);
+      warnings.push(
+        `${path}: ${ENV_NAMES.virtualIps} is set from valueFrom, which plan cannot read; this instance is not planned`,
+      );
       continue;
     }
-    for (const variable of found.unread) warnings.push(`${path}: ${variable} is set from valueFrom, which plan cannot read; planned as if it were unset`);
+    for (const variable of found.unread)
+      warnings.push(`${path}: ${variable} is set from valueFrom, which plan cannot read; planned as if it were unset`);
     if (found.notStrings.length > 0) continue;
     const read = fromEnv(found.env);
     if (!read.ok) {
@@ -135,7 +143,13 @@ export function planManifests(objects: readonly unknown[], options: PlannerOptio
     }
     const specReplicas = valueAt(obj, 'spec', 'replicas') ?? 1;
     if (specReplicas !== read.settings.replicas) {
-      issues.push({ path, field: ENV_NAMES.replicas, value: read.settings.replicas, problem: `differs from spec.replicas ${String(specReplicas)}`, fix: 'make them equal, as the docs require' });
+      issues.push({
+        path,
+        field: ENV_NAMES.replicas,
+        value: read.settings.replicas,
+        problem: `differs from spec.replicas ${String(specReplicas)}`,
+        fix: 'make them equal, as the docs require',
+      });
     }
     const { plan } = planner.add(propsOf(read.settings, name, namespace), { path, id: name });
     if (!slots.some((s) => 'planned' in s && s.planned === path)) slots.push({ planned: path });
@@ -153,10 +167,19 @@ export function planManifests(objects: readonly unknown[], options: PlannerOptio
   }
   const found = slots.flatMap((s) => ('planned' in s ? planner.issuesFor(s.planned) : [s]));
   if (instances.length === 0 && found.length === 0 && warnings.length === 0) {
-    const callout = objects.some(hasCallout) ? '; an env name has text after it (the docs\' callout numbers?): remove it' : '';
+    const callout = objects.some(hasCallout)
+      ? "; an env name has text after it (the docs' callout numbers?): remove it"
+      : '';
     warnings.push(`no failover Deployment found (one whose container sets ${ENV_NAMES.virtualIps})${callout}`);
   }
-  return { instances, groupsUsed: planner.groupCount, groupLimit: MAX_CLUSTER_GROUPS, freeVrrpIds: planner.freeVrrpIdRanges(), issues: found, warnings };
+  return {
+    instances,
+    groupsUsed: planner.groupCount,
+    groupLimit: MAX_CLUSTER_GROUPS,
+    freeVrrpIds: planner.freeVrrpIdRanges(),
+    issues: found,
+    warnings,
+  };
 }
 
 const range = (r: IdRange): string => (r.first === r.last ? String(r.first) : `${r.first}..${r.last}`);
@@ -174,7 +197,11 @@ export function formatPlanTable(report: PlanReport): string {
     String(r.replicas),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const free = report.freeVrrpIds.length > 0 ? report.freeVrrpIds.map(range).join(', ') : 'none';
   return [
     line(header),

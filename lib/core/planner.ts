@@ -94,7 +94,13 @@ function resolveEntry(entry: IssueEntry, fixes: ReadonlyMap<PendingOffsetFix, nu
   if (!isPending(entry)) return entry;
   const { path, field, value, problem } = entry;
   const offset = fixes.get(entry);
-  return { path, field, value, problem, fix: offset === undefined ? 'free some VRRP IDs or use fewer groups' : `use ${offset} (first free)` };
+  return {
+    path,
+    field,
+    value,
+    problem,
+    fix: offset === undefined ? 'free some VRRP IDs or use fewer groups' : `use ${offset} (first free)`,
+  };
 }
 
 /** The stack facts of a valid spec. */
@@ -188,7 +194,8 @@ export class Planner {
     const found: IssueEntry[] = [...issues];
     // Bad props do not hide the stack's conflicts: what is valid is checked all the same.
     const offset = this.checkStack(spec ? factsOf(spec) : stack, context.path, found);
-    const plan = spec && found.length === 0 && offset !== undefined ? this.claim(spec, context.path, offset) : undefined;
+    const plan =
+      spec && found.length === 0 && offset !== undefined ? this.claim(spec, context.path, offset) : undefined;
     if (found.length === 0 && plan) return { plan, issues: [] };
     const requested = stack.requestedVrrpIdOffset;
     if (requested !== undefined && stack.vipGroups !== undefined && !found.some(isPending)) {
@@ -211,7 +218,9 @@ export class Planner {
     this.checkStack(spec ? factsOf(spec) : stack, context.path, found);
     // Not recorded, so the suggestion is worked out here, as if this were the next instance.
     const fixes = this.suggestedOffsets();
-    return found.map((entry) => (isPending(entry) ? resolveEntry(entry, new Map([[entry, this.suggestionAfter(fixes, entry.groups)]])) : entry));
+    return found.map((entry) =>
+      isPending(entry) ? resolveEntry(entry, new Map([[entry, this.suggestionAfter(fixes, entry.groups)]])) : entry,
+    );
   }
 
   /**
@@ -258,10 +267,14 @@ export class Planner {
   }
 
   /** The offset to suggest to an instance not recorded yet: after every recorded suggestion. */
-  private suggestionAfter(fixes: ReadonlyMap<PendingOffsetFix, number | undefined>, groups: number): number | undefined {
+  private suggestionAfter(
+    fixes: ReadonlyMap<PendingOffsetFix, number | undefined>,
+    groups: number,
+  ): number | undefined {
     const taken = new Set(this.idOwner.keys());
     for (const range of this.intended) for (let id = range.first; id <= range.last; id++) taken.add(id);
-    for (const [entry, offset] of fixes) if (offset !== undefined) for (let id = offset + 1; id <= offset + entry.groups; id++) taken.add(id);
+    for (const [entry, offset] of fixes)
+      if (offset !== undefined) for (let id = offset + 1; id <= offset + entry.groups; id++) taken.add(id);
     return firstFit(taken, groups);
   }
 
@@ -273,7 +286,12 @@ export class Planner {
     if (facts.name !== undefined && facts.namespace !== undefined) {
       const nameOwner = this.nameOwner.get(`${facts.namespace}/${facts.name}`);
       if (nameOwner !== undefined) {
-        issue('name', facts.name, `is already used by '${nameOwner}' in namespace ${facts.namespace}`, "set a different 'name'");
+        issue(
+          'name',
+          facts.name,
+          `is already used by '${nameOwner}' in namespace ${facts.namespace}`,
+          "set a different 'name'",
+        );
       }
     }
     this.checkVips(facts.virtualIps, issue);
@@ -283,9 +301,10 @@ export class Planner {
     const left = MAX_CLUSTER_GROUPS - this.groupsUsed;
     if (groups > left) {
       const grouped = groups < facts.virtualIps.length;
-      const limit = this.groupsUsed === 0
-        ? `the cluster limit of ${MAX_CLUSTER_GROUPS} VRRP groups`
-        : `the ${left} VRRP groups left of the cluster's ${MAX_CLUSTER_GROUPS}`;
+      const limit =
+        this.groupsUsed === 0
+          ? `the cluster limit of ${MAX_CLUSTER_GROUPS} VRRP groups`
+          : `the ${left} VRRP groups left of the cluster's ${MAX_CLUSTER_GROUPS}`;
       const fix = left > 0 ? `set 'vipGroups' to ${left} or fewer` : 'remove or merge instances';
       if (grouped) issue('vipGroups', groups, `is more than ${limit}`, fix);
       else issue('virtualIps', `${groups} VIPs`, `need one VRRP group each, more than ${limit}`, fix);
@@ -296,31 +315,57 @@ export class Planner {
     if (requested === undefined) {
       if (firstFree === undefined) {
         const largest = Math.max(0, ...this.freeVrrpIdRanges().map((r) => r.last - r.first + 1));
-        issue('vipGroups', groups, `VRRP groups find no run of ${groups} free VRRP IDs (the largest has ${largest})`, `set 'vipGroups' to ${largest} or fewer`);
+        issue(
+          'vipGroups',
+          groups,
+          `VRRP groups find no run of ${groups} free VRRP IDs (the largest has ${largest})`,
+          `set 'vipGroups' to ${largest} or fewer`,
+        );
       }
       return firstFree;
     }
     const ids = Array.from({ length: groups }, (_, i) => requested + 1 + i);
     const owners = [...new Set(ids.map((id) => this.idOwner.get(id)).filter((o): o is string => o !== undefined))];
     for (const owner of owners) {
-      const taken = this.plans.find((p) => p.path === owner)?.vrrpIds ?? ids.filter((id) => this.idOwner.get(id) === owner);
-      found.push({ pending: 'offset', path, field: 'vrrpIdOffset', value: requested, problem: `overlaps '${owner}' (${describeRange(taken)})`, groups });
+      const taken =
+        this.plans.find((p) => p.path === owner)?.vrrpIds ?? ids.filter((id) => this.idOwner.get(id) === owner);
+      found.push({
+        pending: 'offset',
+        path,
+        field: 'vrrpIdOffset',
+        value: requested,
+        problem: `overlaps '${owner}' (${describeRange(taken)})`,
+        groups,
+      });
     }
     return requested;
   }
 
-  private checkVips(vips: readonly string[], issue: (field: string, value: unknown, problem: string, fix: string) => void): void {
+  private checkVips(
+    vips: readonly string[],
+    issue: (field: string, value: unknown, problem: string, fix: string) => void,
+  ): void {
     const byOwner = new Map<string, string[]>();
     for (const vip of vips) {
       const owner = this.vipOwner.get(vip);
       if (owner !== undefined) byOwner.set(owner, [...(byOwner.get(owner) ?? []), vip]);
     }
     for (const [owner, vips] of byOwner) {
-      issue('virtualIps', formatVirtualIps(vips), `${vips.length > 1 ? 'are' : 'is'} already served by '${owner}'`, 'give each VIP to one instance only');
+      issue(
+        'virtualIps',
+        formatVirtualIps(vips),
+        `${vips.length > 1 ? 'are' : 'is'} already served by '${owner}'`,
+        'give each VIP to one instance only',
+      );
     }
     const reserved = vips.filter((vip) => this.reservedVips.has(vip));
     if (reserved.length > 0) {
-      issue('virtualIps', formatVirtualIps(reserved), "is the cluster's own API or ingress VIP (reservedVips)", 'choose addresses the cluster does not use');
+      issue(
+        'virtualIps',
+        formatVirtualIps(reserved),
+        "is the cluster's own API or ingress VIP (reservedVips)",
+        'choose addresses the cluster does not use',
+      );
     }
   }
 

@@ -40,7 +40,11 @@ export function rankByName(nodeName: string, replicas: number): NodeRank {
 
 /** Orders addresses numerically (by their bytes, so IPv4 and IPv6 alike) so every node sorts alike. */
 function addressKey(address: string): string {
-  return ipaddr.parse(address).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('');
+  return ipaddr
+    .parse(address)
+    .toByteArray()
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join('');
 }
 
 /**
@@ -48,7 +52,9 @@ function addressKey(address: string): string {
  * or `undefined` when the address is not a peer.
  */
 export function rankByAddress(address: string, peers: readonly string[]): NodeRank | undefined {
-  const sorted = [...peers].sort((a, b) => (addressKey(a) < addressKey(b) ? -1 : addressKey(a) > addressKey(b) ? 1 : 0));
+  const sorted = [...peers].sort((a, b) =>
+    addressKey(a) < addressKey(b) ? -1 : addressKey(a) > addressKey(b) ? 1 : 0,
+  );
   const rank = sorted.indexOf(address);
   return rank < 0 ? undefined : { rank, nodes: sorted.length };
 }

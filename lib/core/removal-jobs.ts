@@ -12,7 +12,14 @@ import { checkDnsSubdomain, checkImage } from './fields';
 import { toEnv } from './env-contract';
 import { fnv1a } from './hash';
 import { toIssues, type Issue, type Problem } from './issues';
-import { CONTAINER_NAME, HOST_MOUNTS, HOST_VOLUMES, labelsOf, scriptsConfigMapName, type KubeObject } from './manifests';
+import {
+  CONTAINER_NAME,
+  HOST_MOUNTS,
+  HOST_VOLUMES,
+  labelsOf,
+  scriptsConfigMapName,
+  type KubeObject,
+} from './manifests';
 import { checkPropsObject, normalize, type FailoverSpec, type InstanceContext } from './normalize';
 import type { IpFailoverProps } from './props';
 
@@ -50,7 +57,10 @@ export const REMOVE_COMMAND = ['ipfailover', 'remove'] as const;
 
 /** `<name>-remove-<host>`, shortened with a hash of the host when it would pass 63 characters. */
 export function removalJobName(name: string, node: string): string {
-  const slug = node.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const slug = node
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   const full = `${name}-remove-${slug}`;
   return full.length <= 63 ? full : `${name.slice(0, 37)}-remove-${fnv1a(node).toString(16).padStart(8, '0')}`;
 }
@@ -75,7 +85,11 @@ export function defaultRemovalImage(instanceImage: string): string {
 function checkRemovalImage(image: unknown): Problem | undefined {
   const bad = checkImage(image);
   if (bad || !isRedHatImage(image as string)) return bad;
-  return { value: image, problem: "is Red Hat's keepalived-ipfailover image, which has no ipfailover remove command", fix: `use ipfailover's image (${DEFAULT_IMAGE}), or leave it out` };
+  return {
+    value: image,
+    problem: "is Red Hat's keepalived-ipfailover image, which has no ipfailover remove command",
+    fix: `use ipfailover's image (${DEFAULT_IMAGE}), or leave it out`,
+  };
 }
 
 function job(spec: FailoverSpec, image: string, env: ReturnType<typeof toEnv>, node: string): KubeObject {
@@ -109,7 +123,9 @@ function job(spec: FailoverSpec, image: string, env: ReturnType<typeof toEnv>, n
             },
           ],
           volumes: [...HOST_VOLUMES],
-          ...(spec.imagePullSecrets.length > 0 && { imagePullSecrets: spec.imagePullSecrets.map((name) => ({ name })) }),
+          ...(spec.imagePullSecrets.length > 0 && {
+            imagePullSecrets: spec.imagePullSecrets.map((name) => ({ name })),
+          }),
         },
       },
     },
@@ -129,12 +145,25 @@ export function planRemoval(props: IpFailoverRemovalProps, context: InstanceCont
   const badImage = removalImage === undefined ? undefined : checkRemovalImage(removalImage);
   if (badImage) found.push({ path: context.path, field: 'removalImage', ...badImage });
   if (!Array.isArray(nodes) || nodes.length === 0) {
-    found.push({ path: context.path, field: 'nodes', value: nodes, problem: 'lists no node', fix: 'list the hostnames of the nodes the failover pods ran on' });
+    found.push({
+      path: context.path,
+      field: 'nodes',
+      value: nodes,
+      problem: 'lists no node',
+      fix: 'list the hostnames of the nodes the failover pods ran on',
+    });
   } else {
     const problems = nodes.map((node: unknown) => checkDnsSubdomain(node)).filter((p) => p !== undefined);
     found.push(...toIssues(context.path, 'nodes', problems));
     const twice = nodes.filter((n, i) => nodes.indexOf(n) !== i);
-    if (twice.length > 0) found.push({ path: context.path, field: 'nodes', value: twice[0], problem: 'is listed twice', fix: 'list each node once' });
+    if (twice.length > 0)
+      found.push({
+        path: context.path,
+        field: 'nodes',
+        value: twice[0],
+        problem: 'is listed twice',
+        fix: 'list each node once',
+      });
   }
   if (!spec || found.length > 0) return { jobs: [], configMapsToDelete: [], issues: found };
   const env = toEnv({ ...spec.agent, vrrpIdOffset: spec.requestedVrrpIdOffset ?? 0 });

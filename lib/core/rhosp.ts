@@ -27,18 +27,40 @@ import { parseAddress } from './vip-range';
  * from ever reaching the `openstack` command line as options or shell syntax. `deferred` says
  * which values are not known yet (Pulumi outputs): those are checked when they resolve.
  */
-export function checkOpenStackPorts(path: string, openstack: unknown, deferred: (value: unknown) => boolean = () => false): Issue[] {
+export function checkOpenStackPorts(
+  path: string,
+  openstack: unknown,
+  deferred: (value: unknown) => boolean = () => false,
+): Issue[] {
   const field = 'openstack.portIds';
   const issue = (value: unknown, problem: string, fix: string): Issue[] => [{ path, field, value, problem, fix }];
   if (openstack === undefined) return [];
-  if (!isPlainObject(openstack)) return [{ path, field: 'openstack', value: openstack, problem: 'is not an object', fix: 'give { portIds: ["<port UUID>", …] }' }];
+  if (!isPlainObject(openstack))
+    return [
+      {
+        path,
+        field: 'openstack',
+        value: openstack,
+        problem: 'is not an object',
+        fix: 'give { portIds: ["<port UUID>", …] }',
+      },
+    ];
   const portIds = openstack['portIds'];
   if (deferred(portIds)) return [];
   if (!Array.isArray(portIds)) {
-    return issue(portIds, 'is not a list of port IDs', typeof portIds === 'string' ? `give portIds: ${JSON.stringify([portIds])}` : 'give portIds: ["<port UUID>", …], from openstack port list');
+    return issue(
+      portIds,
+      'is not a list of port IDs',
+      typeof portIds === 'string'
+        ? `give portIds: ${JSON.stringify([portIds])}`
+        : 'give portIds: ["<port UUID>", …], from openstack port list',
+    );
   }
   if (portIds.length === 0) return issue(portIds, 'lists no port', 'give the Neutron port IDs of the nodes');
-  const problems = portIds.filter((id) => !deferred(id)).map(checkOpenStackPortId).filter((p) => p !== undefined);
+  const problems = portIds
+    .filter((id) => !deferred(id))
+    .map(checkOpenStackPortId)
+    .filter((p) => p !== undefined);
   const twice = portIds.find((id, i) => typeof id === 'string' && portIds.indexOf(id) !== i);
   if (twice !== undefined) problems.push({ value: twice, problem: 'is listed twice', fix: 'list each port once' });
   return toIssues(path, field, problems);
@@ -98,9 +120,18 @@ export function canonicalAddress(text: string): string {
  * Plans the pair changes on one port so that exactly `vips` are ours. Pass `vips: []` to plan
  * the removal (destroy). `path` and `field` only label the issues.
  */
-export function planPortPairs(port: PortState, vips: readonly string[], path: string, field = 'virtualIps'): PortPairPlan {
+export function planPortPairs(
+  port: PortState,
+  vips: readonly string[],
+  path: string,
+  field = 'virtualIps',
+): PortPairPlan {
   const wanted = [...new Set(vips.map(canonicalAddress))];
-  const ours = new Set(port.tags.filter((t) => t.startsWith(PAIR_TAG_PREFIX)).map((t) => canonicalAddress(t.slice(PAIR_TAG_PREFIX.length))));
+  const ours = new Set(
+    port.tags
+      .filter((t) => t.startsWith(PAIR_TAG_PREFIX))
+      .map((t) => canonicalAddress(t.slice(PAIR_TAG_PREFIX.length))),
+  );
   const present = new Map<string, AllowedAddressPair>();
   for (const pair of port.allowedAddressPairs) present.set(canonicalAddress(pair.ipAddress), pair);
 
@@ -123,7 +154,16 @@ export function planPortPairs(port: PortState, vips: readonly string[], path: st
   // A tag without its pair (someone removed the pair by hand) is stale: drop it too.
   const staleTags = [...ours].filter((ip) => !wantedSet.has(ip) && !present.has(ip));
   const issues = toIssues(path, field, problems);
-  if (issues.length > 0) return { portId: port.portId, add: [], remove: [], keep: port.allowedAddressPairs, addTags: [], removeTags: [], issues };
+  if (issues.length > 0)
+    return {
+      portId: port.portId,
+      add: [],
+      remove: [],
+      keep: port.allowedAddressPairs,
+      addTags: [],
+      removeTags: [],
+      issues,
+    };
   return {
     portId: port.portId,
     add,
@@ -136,12 +176,28 @@ export function planPortPairs(port: PortState, vips: readonly string[], path: st
 }
 
 function pairArg(pair: AllowedAddressPair): string {
-  return pair.macAddress ? `ip-address=${pair.ipAddress},mac-address=${pair.macAddress}` : `ip-address=${pair.ipAddress}`;
+  return pair.macAddress
+    ? `ip-address=${pair.ipAddress},mac-address=${pair.macAddress}`
+    : `ip-address=${pair.ipAddress}`;
 }
 
 /** `openstack` arguments that read a port (the docs' step 1), as JSON. */
 export function portShowArgs(portId: string): string[] {
-  return ['port', 'show', '-f', 'json', '-c', 'id', '-c', 'mac_address', '-c', 'allowed_address_pairs', '-c', 'tags', portId];
+  return [
+    'port',
+    'show',
+    '-f',
+    'json',
+    '-c',
+    'id',
+    '-c',
+    'mac_address',
+    '-c',
+    'allowed_address_pairs',
+    '-c',
+    'tags',
+    portId,
+  ];
 }
 
 /**
@@ -153,10 +209,22 @@ export function portChangeArgs(plan: PortPairPlan): string[][] {
   if (plan.issues.length > 0) return [];
   const steps: string[][] = [];
   if (plan.remove.length > 0 || plan.removeTags.length > 0) {
-    steps.push(['port', 'unset', ...plan.remove.flatMap((p) => ['--allowed-address', pairArg(p)]), ...plan.removeTags.flatMap((t) => ['--tag', t]), plan.portId]);
+    steps.push([
+      'port',
+      'unset',
+      ...plan.remove.flatMap((p) => ['--allowed-address', pairArg(p)]),
+      ...plan.removeTags.flatMap((t) => ['--tag', t]),
+      plan.portId,
+    ]);
   }
   if (plan.add.length > 0) {
-    steps.push(['port', 'set', ...plan.add.flatMap((p) => ['--allowed-address', pairArg(p)]), ...plan.addTags.flatMap((t) => ['--tag', t]), plan.portId]);
+    steps.push([
+      'port',
+      'set',
+      ...plan.add.flatMap((p) => ['--allowed-address', pairArg(p)]),
+      ...plan.addTags.flatMap((t) => ['--tag', t]),
+      plan.portId,
+    ]);
   }
   return steps;
 }
@@ -192,7 +260,11 @@ function parsePairs(value: unknown): AllowedAddressPair[] {
 
 function parseTags(value: unknown): string[] {
   if (Array.isArray(value)) return value.filter((t): t is string => typeof t === 'string');
-  if (typeof value === 'string') return value.split(/[,\n]/).map((t) => t.trim().replace(/^'|'$/g, '')).filter((t) => t.length > 0);
+  if (typeof value === 'string')
+    return value
+      .split(/[,\n]/)
+      .map((t) => t.trim().replace(/^'|'$/g, ''))
+      .filter((t) => t.length > 0);
   return [];
 }
 
@@ -238,7 +310,7 @@ export function rhospScripts(path: string, vips: readonly string[], portIds: rea
   const header = (what: string): string[] => [
     '#!/bin/sh',
     `# Generated by ipfailover for ${path.replace(/\n/g, ' ')}: ${what}`,
-    '# Run it with the openstack CLI logged in to the cluster\'s project (OS_CLOUD or OS_* variables).',
+    "# Run it with the openstack CLI logged in to the cluster's project (OS_CLOUD or OS_* variables).",
     // -f: no pathname expansion, so `for port in $ports` splits the list and does nothing else.
     'set -euf',
     `ports=${shellQuote(portIds.join(' '))}`,
@@ -307,7 +379,11 @@ export function rhospConfigMap(plan: InstancePlan, portIds: readonly string[]): 
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: rhospConfigMapName(plan), namespace: plan.spec.namespace, labels: { [INSTANCE_LABEL]: plan.spec.name } },
+    metadata: {
+      name: rhospConfigMapName(plan),
+      namespace: plan.spec.namespace,
+      labels: { [INSTANCE_LABEL]: plan.spec.name },
+    },
     data: { 'apply.sh': apply, 'remove.sh': remove },
   };
 }

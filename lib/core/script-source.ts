@@ -39,13 +39,15 @@ const SCRIPT_FIX = 'give { inline: "#!/bin/sh\\n…" }, { path: "/abs/path" } or
 function checkScriptSource(c: PropProblems, field: string, source: unknown): void {
   if (!isPlainObject(source)) {
     // A bare path is the likely mistake: say how to write it.
-    const fix = typeof source === 'string' && source.startsWith('/') ? `give { path: ${JSON.stringify(source)} }` : SCRIPT_FIX;
+    const fix =
+      typeof source === 'string' && source.startsWith('/') ? `give { path: ${JSON.stringify(source)} }` : SCRIPT_FIX;
     c.check(field, { value: source, problem: 'is not a script', fix });
     return;
   }
   const forms = SCRIPT_FORMS.filter((form) => form in source);
   if (forms.length !== 1) {
-    const problem = forms.length === 0 ? 'has neither inline, path nor configMap' : `gives ${forms.join(' and ')} at once`;
+    const problem =
+      forms.length === 0 ? 'has neither inline, path nor configMap' : `gives ${forms.join(' and ')} at once`;
     c.check(field, { value: source, problem, fix: SCRIPT_FIX });
     return;
   }
@@ -62,7 +64,11 @@ function checkScriptSource(c: PropProblems, field: string, source: unknown): voi
  * The agent's script path of a script prop, or `undefined` when the prop is not given or not
  * valid (its problems are recorded): the props hook of the check and notify script rows.
  */
-export function scriptPathFromProp(c: PropProblems, field: 'checkScript' | 'notifyScript', given: unknown): string | undefined {
+export function scriptPathFromProp(
+  c: PropProblems,
+  field: 'checkScript' | 'notifyScript',
+  given: unknown,
+): string | undefined {
   if (given === undefined) return undefined;
   const before = c.issues.length;
   checkScriptSource(c, field, given);
@@ -74,26 +80,46 @@ export function scriptPathFromProp(c: PropProblems, field: 'checkScript' | 'noti
  * Two scripts may not land on one file of the scripts mount, unless they are the same key of
  * the same ConfigMap. The ConfigMap key is the one to change: the inline file names are fixed.
  */
-export function checkScriptFiles(c: PropProblems, check: ScriptSource | undefined, notify: ScriptSource | undefined): void {
+export function checkScriptFiles(
+  c: PropProblems,
+  check: ScriptSource | undefined,
+  notify: ScriptSource | undefined,
+): void {
   if (check === undefined || notify === undefined) return;
   checkPathUnderMount(c, 'checkScript', check, mountedFileOf(notify, NOTIFY_SCRIPT_FILE));
   checkPathUnderMount(c, 'notifyScript', notify, mountedFileOf(check, CHECK_SCRIPT_FILE));
   const file = mountedFileOf(check, CHECK_SCRIPT_FILE);
   if (file === undefined || file !== mountedFileOf(notify, NOTIFY_SCRIPT_FILE)) return;
   if ('configMap' in check && 'configMap' in notify && check.configMap === notify.configMap) return;
-  const [field, other, otherSource] = 'configMap' in notify ? ['notifyScript', 'checkScript', check] : ['checkScript', 'notifyScript', notify];
-  const from = 'inline' in otherSource ? `the inline ${other}` : `the ${other} from ConfigMap ${JSON.stringify((otherSource as { configMap: string }).configMap)}`;
-  c.check(`${field}.key`, { value: file, problem: `lands on ${SCRIPTS_MOUNT_PATH}/${file}, as ${from} does`, fix: 'give the two scripts different file names' });
+  const [field, other, otherSource] =
+    'configMap' in notify ? ['notifyScript', 'checkScript', check] : ['checkScript', 'notifyScript', notify];
+  const from =
+    'inline' in otherSource
+      ? `the inline ${other}`
+      : `the ${other} from ConfigMap ${JSON.stringify((otherSource as { configMap: string }).configMap)}`;
+  c.check(`${field}.key`, {
+    value: file,
+    problem: `lands on ${SCRIPTS_MOUNT_PATH}/${file}, as ${from} does`,
+    fix: 'give the two scripts different file names',
+  });
 }
 
 /**
  * A `{ path }` inside the scripts mount is hidden by it when the other script mounts the volume
  * there, unless it names the very file the other script puts there.
  */
-function checkPathUnderMount(c: PropProblems, field: string, source: ScriptSource, otherFile: string | undefined): void {
+function checkPathUnderMount(
+  c: PropProblems,
+  field: string,
+  source: ScriptSource,
+  otherFile: string | undefined,
+): void {
   if (!('path' in source) || !source.path.startsWith(`${SCRIPTS_MOUNT_PATH}/`)) return;
   if (otherFile === undefined || source.path === `${SCRIPTS_MOUNT_PATH}/${otherFile}`) return;
   const fix = `give the script as { configMap, key }, or keep it outside ${SCRIPTS_MOUNT_PATH}`;
-  c.check(`${field}.path`, { value: source.path, problem: `is hidden by the scripts volume this instance mounts at ${SCRIPTS_MOUNT_PATH}`, fix });
+  c.check(`${field}.path`, {
+    value: source.path,
+    problem: `is hidden by the scripts volume this instance mounts at ${SCRIPTS_MOUNT_PATH}`,
+    fix,
+  });
 }
-

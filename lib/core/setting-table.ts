@@ -148,7 +148,15 @@ function parsePreemption(text: string): TextRead<Preemption> {
     const bad = checkPreemptDelay(delaySeconds);
     return bad ? { problems: [{ ...bad, value: text }] } : { value: { delaySeconds } };
   }
-  return { problems: [{ value: text, problem: 'is not a preemption strategy', fix: 'use "nopreempt" or "preempt_delay N" with N 0..1000' }] };
+  return {
+    problems: [
+      {
+        value: text,
+        problem: 'is not a preemption strategy',
+        fix: 'use "nopreempt" or "preempt_delay N" with N 0..1000',
+      },
+    ],
+  };
 }
 
 function checkPreemption(preemption: unknown): Problem | undefined {
@@ -156,13 +164,26 @@ function checkPreemption(preemption: unknown): Problem | undefined {
   if (isPlainObject(preemption) && 'delaySeconds' in preemption) {
     return checkPreemptDelay((preemption as { delaySeconds: unknown }).delaySeconds);
   }
-  return { value: preemption, problem: 'is not a preemption strategy', fix: "use 'nopreempt' or { delaySeconds: 300 }" };
+  return {
+    value: preemption,
+    problem: 'is not a preemption strategy',
+    fix: "use 'nopreempt' or { delaySeconds: 300 }",
+  };
 }
 
 function parseExcludedIds(text: string): TextRead<number[]> {
   const ids = text.split(/[\s,]+/).filter((t) => t !== '');
   const bad = ids.find((t) => checkInteger(/^\d+$/.test(t) ? Number(t) : NaN, 1, 255, 'a VRRP ID'));
-  if (bad !== undefined) return { problems: [{ value: text, problem: `has ${JSON.stringify(bad)}, which is not a VRRP ID`, fix: 'list IDs 1..255 separated by spaces' }] };
+  if (bad !== undefined)
+    return {
+      problems: [
+        {
+          value: text,
+          problem: `has ${JSON.stringify(bad)}, which is not a VRRP ID`,
+          fix: 'list IDs 1..255 separated by spaces',
+        },
+      ],
+    };
   return { value: ids.map(Number) };
 }
 
@@ -173,7 +194,11 @@ function checkUseUnicast(useUnicast: string | undefined, peers: readonly string[
     return { value: useUnicast, problem: 'is not true or false', fix: 'use true or false' };
   }
   if (useUnicast === 'true' && peers.length === 0) {
-    return { value: useUnicast, problem: `is set but ${peersEnv} is empty`, fix: 'list the node addresses, or set it false' };
+    return {
+      value: useUnicast,
+      problem: `is set but ${peersEnv} is empty`,
+      fix: 'list the node addresses, or set it false',
+    };
   }
   if (useUnicast === 'false' && peers.length > 0) {
     return { value: useUnicast, problem: `is false but ${peersEnv} is set`, fix: 'set it true, or remove the peers' };
@@ -274,7 +299,7 @@ export const SETTING_ROWS = {
     assignedByPlanner: true,
   },
   replicas: {
-    doc: 'the number of failover pods (also the Deployment\'s spec.replicas)',
+    doc: "the number of failover pods (also the Deployment's spec.replicas)",
     env: 'OPENSHIFT_HA_REPLICA_COUNT',
     prop: 'replicas',
     default: DEFAULTS.replicas,
@@ -304,7 +329,11 @@ export const SETTING_ROWS = {
     check: checkChainName,
   },
   notifyScript: scriptRow('notifyScript', 'OPENSHIFT_HA_NOTIFY_SCRIPT', 'the script called on every state change'),
-  checkScript: scriptRow('checkScript', 'OPENSHIFT_HA_CHECK_SCRIPT', 'the script whose failure gives up the VIPs; replaces the port check'),
+  checkScript: scriptRow(
+    'checkScript',
+    'OPENSHIFT_HA_CHECK_SCRIPT',
+    'the script whose failure gives up the VIPs; replaces the port check',
+  ),
   preemption: {
     doc: 'what a recovered higher-priority node does: nopreempt, or preempt after a delay',
     env: 'OPENSHIFT_HA_PREEMPTION',
@@ -325,7 +354,7 @@ export const SETTING_ROWS = {
     parse: numberOf(checkCheckInterval),
   },
   advertIntervalSeconds: {
-    doc: 'the VRRP advertisement interval; a fraction runs VRRPv3 (ours; Red Hat\'s image ignores it)',
+    doc: "the VRRP advertisement interval; a fraction runs VRRPv3 (ours; Red Hat's image ignores it)",
     env: 'IPFAILOVER_ADVERT_INTERVAL',
     prop: 'advertIntervalSeconds',
     default: DEFAULTS.advertIntervalSeconds,
@@ -334,7 +363,7 @@ export const SETTING_ROWS = {
     parse: numberOf(checkAdvertInterval),
   },
   excludedVrrpIds: {
-    doc: 'VRRP IDs skipped when numbering the groups (Red Hat\'s image); no prop: the planner takes the stack\'s reserved IDs',
+    doc: "VRRP IDs skipped when numbering the groups (Red Hat's image); no prop: the planner takes the stack's reserved IDs",
     env: 'HA_EXCLUDED_VRRP_IDS',
     prop: undefined,
     default: [],

@@ -60,7 +60,8 @@ export function crossCheck(settings: Omit<AgentSettings, 'vrrpIdOffset'>): Setti
   for (const peer of settings.unicastPeers) {
     const bad = checkPeer(peer, typeof family === 'string' ? family : undefined);
     if (bad) problems.push({ key: 'unicastPeers', ...bad });
-    else if (seenPeers.has(peer)) problems.push({ key: 'unicastPeers', value: peer, problem: 'is listed twice', fix: 'list each node once' });
+    else if (seenPeers.has(peer))
+      problems.push({ key: 'unicastPeers', value: peer, problem: 'is listed twice', fix: 'list each node once' });
     seenPeers.add(peer);
   }
   if (settings.unicastPeers.length > 0 && settings.unicastPeers.length < settings.replicas) {
@@ -75,7 +76,9 @@ export function crossCheck(settings: Omit<AgentSettings, 'vrrpIdOffset'>): Setti
 }
 
 /** The groups' VRRP IDs, from the offset (and exclusions), must stay within 255. */
-export function checkIdRange(settings: Pick<AgentSettings, 'vrrpIdOffset' | 'vipGroups' | 'excludedVrrpIds'>): SettingProblem[] {
+export function checkIdRange(
+  settings: Pick<AgentSettings, 'vrrpIdOffset' | 'vipGroups' | 'excludedVrrpIds'>,
+): SettingProblem[] {
   const problems: SettingProblem[] = [];
   const ids = vrrpIdsOf(settings);
   const last = ids[ids.length - 1] ?? 0;

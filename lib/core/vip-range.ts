@@ -26,7 +26,11 @@ const NOT_A_VIP: Record<string, Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>> = {
 const FOUR_PART_DECIMAL = /^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/;
 
 function notAnAddress(text: string): Problem {
-  return { value: text, problem: 'is not an IP address', fix: 'write a dotted IPv4 address without leading zeros (192.0.2.10) or an IPv6 address' };
+  return {
+    value: text,
+    problem: 'is not an IP address',
+    fix: 'write a dotted IPv4 address without leading zeros (192.0.2.10) or an IPv6 address',
+  };
 }
 
 /** Parses one address strictly: four-part decimal IPv4 or IPv6, no zone, no CIDR. */
@@ -115,7 +119,10 @@ function expandItem(item: string): string[] | Problem {
   if (dashes.length > 2) return bad('has more than one "-"', 'write a.b.c.d-e');
   const [startText, endText] = dashes as [string, string | undefined];
   const start = parseAddress(startText);
-  if (isProblem(start)) return endText === undefined ? { ...start, value: item } : bad(`starts with ${start.problem.replace(/^is /, '')}`, start.fix);
+  if (isProblem(start))
+    return endText === undefined
+      ? { ...start, value: item }
+      : bad(`starts with ${start.problem.replace(/^is /, '')}`, start.fix);
   const startProblem = vipProblem(start, item);
   if (startProblem) return startProblem;
   // A four-part decimal IPv4 that parsed is already canonical; IPv6 is written in RFC 5952 form.
@@ -156,7 +163,10 @@ export function parseVirtualIps(input: string | readonly string[]): VipListParse
     part.split(',').map((item) => item.trim()),
   );
   if (items.every((item) => item === '')) {
-    return { vips: [], problems: [{ value: input, problem: 'lists no address', fix: 'give at least one VIP, for example "192.0.2.10"' }] };
+    return {
+      vips: [],
+      problems: [{ value: input, problem: 'lists no address', fix: 'give at least one VIP, for example "192.0.2.10"' }],
+    };
   }
   const seen = new Set<string>();
   const vips: string[] = [];

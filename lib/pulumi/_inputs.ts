@@ -33,14 +33,28 @@ interface PulumiOnlyArgs {
  */
 export function checkPulumiArgs(path: string, args: PulumiOnlyArgs): Issue[] {
   const issues = checkOpenStackPorts(path, args.openstack, isUnresolved);
-  const issue = (field: string, value: unknown, problem: string, fix: string): void => void issues.push({ path, field, value, problem, fix });
+  const issue = (field: string, value: unknown, problem: string, fix: string): void =>
+    void issues.push({ path, field, value, problem, fix });
   if (isPlainObject(args.openstack)) {
     const { cli, reserveOn } = args.openstack;
     if (cli !== undefined && !isUnresolved(cli) && (typeof cli !== 'string' || cli === '' || cli.startsWith('-'))) {
-      issue('openstack.cli', cli, 'is not a program', "name the openstack CLI program, such as 'openstack' or '/usr/local/bin/openstack'");
+      issue(
+        'openstack.cli',
+        cli,
+        'is not a program',
+        "name the openstack CLI program, such as 'openstack' or '/usr/local/bin/openstack'",
+      );
     }
-    if (reserveOn !== undefined && !(isPlainObject(reserveOn) && reserveOn['networkId'] !== undefined && reserveOn['subnetId'] !== undefined)) {
-      issue('openstack.reserveOn', reserveOn, 'is not a network and subnet', 'give { networkId, subnetId } of the node ports, or leave it out');
+    if (
+      reserveOn !== undefined &&
+      !(isPlainObject(reserveOn) && reserveOn['networkId'] !== undefined && reserveOn['subnetId'] !== undefined)
+    ) {
+      issue(
+        'openstack.reserveOn',
+        reserveOn,
+        'is not a network and subnet',
+        'give { networkId, subnetId } of the node ports, or leave it out',
+      );
     }
   }
   if (args.planner !== undefined && !(args.planner instanceof Planner)) {

@@ -91,4 +91,3 @@ export function serviceAccountOwners(planner: Planner): Map<string, pulumi.Custo
   }
   return owners;
 }
-

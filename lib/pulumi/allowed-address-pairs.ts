@@ -70,7 +70,13 @@ function isMissingPort(error: unknown): boolean {
  * first write, so a refusal on one port changes none. When removing (`vips` empty), a port that
  * no longer exists (its node was deleted, and our pairs with it) counts as done.
  */
-export async function reconcilePorts(core: RhospCore, cli: OpenStackCli, path: string, portIds: readonly string[], vips: readonly string[]): Promise<PortPairPlan[]> {
+export async function reconcilePorts(
+  core: RhospCore,
+  cli: OpenStackCli,
+  path: string,
+  portIds: readonly string[],
+  vips: readonly string[],
+): Promise<PortPairPlan[]> {
   // Port IDs given as outputs are known only now: checked here, before the CLI ever sees one,
   // as the component checks plain ones (an ID such as `-h` would be read as an option).
   // (No port and no VIP is the removal from no dropped port: nothing to do, nothing to refuse.)
@@ -108,7 +114,10 @@ function keptOf(plans: readonly PortPairPlan[]): Record<string, string[]> {
  * without it, the CLI named in the resource's inputs runs. `core` replaces the installed core
  * (tests run from the source tree).
  */
-export function allowedAddressPairsProvider(cli?: OpenStackCli, core?: () => RhospCore): pulumi.dynamic.ResourceProvider {
+export function allowedAddressPairsProvider(
+  cli?: OpenStackCli,
+  core?: () => RhospCore,
+): pulumi.dynamic.ResourceProvider {
   const cliFor = (state: AllowedAddressPairsState): OpenStackCli => cli ?? systemCli(state.cli);
   const coreNow = (): RhospCore => (core ? core() : installedCore());
   return {
@@ -153,6 +162,13 @@ export class AllowedAddressPairs extends pulumi.dynamic.Resource {
     // A new library version's provider runs against the state the old one wrote (Pulumi does not
     // replace a dynamic resource when its provider code changes), so the state shape
     // (AllowedAddressPairsState) must stay readable by later versions.
-    super(allowedAddressPairsProvider(), name, { ...args, keptPairs: undefined }, opts, 'ipfailover', 'AllowedAddressPairs');
+    super(
+      allowedAddressPairsProvider(),
+      name,
+      { ...args, keptPairs: undefined },
+      opts,
+      'ipfailover',
+      'AllowedAddressPairs',
+    );
   }
 }

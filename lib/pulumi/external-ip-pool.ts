@@ -14,7 +14,8 @@ import { IpFailover, propsOf, type IpFailoverArgs } from './ip-failover';
  * {@link IpFailoverArgs} for the pool's failover instance. `cidr` is a plain value: the planner
  * needs its addresses while the program runs.
  */
-export interface ExternalIpPoolArgs extends Omit<ExternalIpPoolProps, 'image'>, Pick<IpFailoverArgs, 'image' | 'openstack' | 'planner'> {}
+export interface ExternalIpPoolArgs
+  extends Omit<ExternalIpPoolProps, 'image'>, Pick<IpFailoverArgs, 'image' | 'openstack' | 'planner'> {}
 
 /** Type token of {@link ExternalIpPool}. */
 export const EXTERNAL_IP_POOL_TYPE = 'ipfailover:index:ExternalIpPool';
@@ -54,10 +55,14 @@ export class ExternalIpPool extends pulumi.ComponentResource {
     const range = parsePoolCidr(cidr);
     if (isProblem(range)) issues.push({ path: name, field: 'cidr', ...range });
     const failoverName = `${name}-failover`;
-    const failover: IpFailoverArgs | undefined = isProblem(range) ? undefined : { name: `ipf-${nameFromId(name)}`, ...failoverArgs, virtualIps: range.addresses, planner: this.planner };
+    const failover: IpFailoverArgs | undefined = isProblem(range)
+      ? undefined
+      : { name: `ipf-${nameFromId(name)}`, ...failoverArgs, virtualIps: range.addresses, planner: this.planner };
     // The failover's props are checked before any child is registered: all or nothing.
-    if (issues.length === 0 && failover) issues.push(...this.planner.check(propsOf(failover), { path: failoverName, id: failoverName }));
-    if (issues.length > 0 || !failover || isProblem(range)) throw new pulumi.ResourceError(formatIssues(issues), this, true);
+    if (issues.length === 0 && failover)
+      issues.push(...this.planner.check(propsOf(failover), { path: failoverName, id: failoverName }));
+    if (issues.length > 0 || !failover || isProblem(range))
+      throw new pulumi.ResourceError(formatIssues(issues), this, true);
 
     this.cidr = range.cidr;
     this.addresses = range.addresses;
@@ -74,7 +79,8 @@ export class ExternalIpPool extends pulumi.ComponentResource {
    */
   public allocate(name: string, count = 1): readonly string[] {
     const result = this.allocator.allocate(name, count);
-    if (isProblem(result)) throw new pulumi.ResourceError(formatIssueWithoutPath({ path: '', field: 'count', ...result }), this, true);
+    if (isProblem(result))
+      throw new pulumi.ResourceError(formatIssueWithoutPath({ path: '', field: 'count', ...result }), this, true);
     return result;
   }
 }

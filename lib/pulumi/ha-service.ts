@@ -14,7 +14,8 @@ import { IpFailover, propsOf, type IpFailoverArgs } from './ip-failover';
  * Args of {@link HaService}: the cdk8s props, with the pool and workload as Pulumi values and
  * the Pulumi additions of {@link IpFailoverArgs} for its failover instance.
  */
-export interface HaServiceArgs extends Omit<HaServiceOptions, 'image'>, Pick<IpFailoverArgs, 'image' | 'openstack' | 'planner'> {
+export interface HaServiceArgs
+  extends Omit<HaServiceOptions, 'image'>, Pick<IpFailoverArgs, 'image' | 'openstack' | 'planner'> {
   /**
    * The ExternalIP pool to take the VIPs from (`exposure: 'externalIp'`); its failover instance
    * then serves them, so the service gets no failover of its own.
@@ -48,17 +49,35 @@ function workloadOf(name: string, workload: k8s.apps.v1.DeploymentArgs): Workloa
     ['spec.template', template],
     ['spec.template.spec', pod],
     ['spec.template.spec.containers', containers],
-    ...(Array.isArray(containers) ? containers.map((c, i): [string, unknown] => [`spec.template.spec.containers[${i}]`, c]) : []),
+    ...(Array.isArray(containers)
+      ? containers.map((c, i): [string, unknown] => [`spec.template.spec.containers[${i}]`, c])
+      : []),
   ];
   const read: Array<[string, unknown]> = [
     ['spec.replicas', spec?.['replicas']],
-    ...['nodeSelector', 'affinity', 'hostNetwork'].map((key): [string, unknown] => [`spec.template.spec.${key}`, pod?.[key]]),
+    ...['nodeSelector', 'affinity', 'hostNetwork'].map((key): [string, unknown] => [
+      `spec.template.spec.${key}`,
+      pod?.[key],
+    ]),
     // Of the containers, only the ports matter; an image from a build may well be an Output.
-    ...(Array.isArray(containers) ? containers.map((c, i): [string, unknown] => [`spec.template.spec.containers[${i}].ports`, (c as Json | undefined)?.['ports']]) : []),
+    ...(Array.isArray(containers)
+      ? containers.map((c, i): [string, unknown] => [
+          `spec.template.spec.containers[${i}].ports`,
+          (c as Json | undefined)?.['ports'],
+        ])
+      : []),
   ];
-  const found = onTheWay.find(([, value]) => isUnresolved(value))?.[0] ?? read.map(([where, value]) => unresolvedIn(value, where)).find((w) => w !== undefined);
+  const found =
+    onTheWay.find(([, value]) => isUnresolved(value))?.[0] ??
+    read.map(([where, value]) => unresolvedIn(value, where)).find((w) => w !== undefined);
   if (found) {
-    return { path: name, field: 'workload', value: found, problem: 'is not a plain value, so the failover cannot match it', fix: 'give replicas, node selector, affinity, hostNetwork and container ports as plain values' };
+    return {
+      path: name,
+      field: 'workload',
+      value: found,
+      problem: 'is not a plain value, so the failover cannot match it',
+      fix: 'give replicas, node selector, affinity, hostNetwork and container ports as plain values',
+    };
   }
   const metadata = workload.metadata as { name?: unknown } | undefined;
   const path = typeof metadata?.name === 'string' ? metadata.name : 'workload';
@@ -93,28 +112,49 @@ export class HaService extends pulumi.ComponentResource {
     const workload = isPlainObject(workloadArg) ? (workloadArg as k8s.apps.v1.DeploymentArgs) : undefined;
     const issues: Issue[] = [
       ...(poolArg !== undefined && !pool ? [wrongKindIssue(name, 'pool', poolArg, 'an ExternalIpPool')] : []),
-      ...(workloadArg !== undefined && !workload ? [wrongKindIssue(name, 'workload', workloadArg, 'the args of a k8s.apps.v1.Deployment')] : []),
+      ...(workloadArg !== undefined && !workload
+        ? [wrongKindIssue(name, 'workload', workloadArg, 'the args of a k8s.apps.v1.Deployment')]
+        : []),
       ...checkPulumiArgs(name, { openstack, planner: plannerGiven }),
     ];
     const planner = plannerArg(plannerGiven, () => pool?.planner ?? stackPlanner());
     const facts = workload ? workloadOf(name, workload) : undefined;
     if (facts && 'problem' in facts) throw new pulumi.ResourceError(formatIssues([...issues, facts]), this, true);
     const workloadFacts = facts;
-    const resolved = resolveHaService((isPlainObject(args) ? options : args) as HaServiceOptions, { path: name, id: name, ...(pool && { pool: pool.allocator }), ...(workloadFacts && { workload: workloadFacts }) });
+    const resolved = resolveHaService((isPlainObject(args) ? options : args) as HaServiceOptions, {
+      path: name,
+      id: name,
+      ...(pool && { pool: pool.allocator }),
+      ...(workloadFacts && { workload: workloadFacts }),
+    });
     issues.push(...resolved.issues);
     if (openstack && resolved.issues.length === 0 && !resolved.failover) {
-      issues.push({ path: name, field: 'openstack', value: pool?.cidr, problem: "is ignored: the pool's failover serves these VIPs", fix: 'set openstack on the ExternalIpPool' });
+      issues.push({
+        path: name,
+        field: 'openstack',
+        value: pool?.cidr,
+        problem: "is ignored: the pool's failover serves these VIPs",
+        fix: 'set openstack on the ExternalIpPool',
+      });
     }
     const failoverName = `${name}-failover`;
-    const failoverArgs: IpFailoverArgs | undefined = resolved.failover && { ...resolved.failover, planner, ...(image !== undefined && { image }), ...(openstack && { openstack }) };
+    const failoverArgs: IpFailoverArgs | undefined = resolved.failover && {
+      ...resolved.failover,
+      planner,
+      ...(image !== undefined && { image }),
+      ...(openstack && { openstack }),
+    };
     // The failover's props are checked too before the Service is registered: all or nothing.
-    if (issues.length === 0 && failoverArgs) issues.push(...planner.check(propsOf(failoverArgs), { path: failoverName, id: failoverName }));
+    if (issues.length === 0 && failoverArgs)
+      issues.push(...planner.check(propsOf(failoverArgs), { path: failoverName, id: failoverName }));
     if (issues.length > 0) throw new pulumi.ResourceError(formatIssues(issues), this, true);
 
     this.serviceName = resolved.name;
     this.virtualIps = resolved.virtualIps;
     if (resolved.service) {
-      this.service = emitObject(childName(name, resolved.service), resolved.service, { parent: this }) as k8s.core.v1.Service;
+      this.service = emitObject(childName(name, resolved.service), resolved.service, {
+        parent: this,
+      }) as k8s.core.v1.Service;
     }
     if (failoverArgs) this.failover = new IpFailover(failoverName, failoverArgs, { parent: this });
     this.registerOutputs({

@@ -44,10 +44,15 @@ export class IpFailoverRemoval extends pulumi.ComponentResource {
     const issues = [...plan.issues, ...checkPulumiArgs(name, { planner: given })];
     if (!plan.spec || issues.length > 0) throw new pulumi.ResourceError(formatIssues(issues), this, true);
     const planner = plannerArg(given, stackPlanner);
-    const accountObjects = planner.claimServiceAccount(plan.spec.namespace, plan.spec.serviceAccountName) ? serviceAccountObjects(plan.spec) : [];
+    const accountObjects = planner.claimServiceAccount(plan.spec.namespace, plan.spec.serviceAccountName)
+      ? serviceAccountObjects(plan.spec)
+      : [];
     const accounts = accountObjects.map((obj) => emitObject(childName(name, obj), obj, { parent: this }));
     this.jobs = plan.jobs.map((obj) => emitObject(childName(name, obj), obj, { parent: this, dependsOn: accounts }));
     this.configMapsToDelete = plan.configMapsToDelete;
-    this.registerOutputs({ jobNames: plan.jobs.map((job) => job.metadata.name), configMapsToDelete: this.configMapsToDelete });
+    this.registerOutputs({
+      jobNames: plan.jobs.map((job) => job.metadata.name),
+      configMapsToDelete: this.configMapsToDelete,
+    });
   }
 }

@@ -78,7 +78,6 @@ export interface IpFailoverArgs extends Omit<IpFailoverProps, 'image'> {
 /** Type token of {@link IpFailover}. */
 export const IP_FAILOVER_TYPE = 'ipfailover:index:IpFailover';
 
-
 /** The Deployment with its container image replaced by an `Input` (the planner saw the default). */
 function withImage(obj: KubeObject, image: pulumi.Input<string>): KubeObject {
   const spec = obj['spec'] as { template: { spec: { containers: Array<Record<string, unknown>> } } };
@@ -134,7 +133,8 @@ export class IpFailover extends pulumi.ComponentResource {
     const props = isPlainObject(args) ? propsOf(args) : (args as unknown as IpFailoverProps);
     // Everything is checked before the first child is registered.
     const own = checkPulumiArgs(name, given);
-    if (own.length > 0) throw new pulumi.ResourceError(formatIssues([...planner.check(props, context), ...own]), this, true);
+    if (own.length > 0)
+      throw new pulumi.ResourceError(formatIssues([...planner.check(props, context), ...own]), this, true);
     const { plan, issues } = planner.add(props, context);
     if (!plan) throw new pulumi.ResourceError(formatIssues(issues), this, true);
     const checked = args as IpFailoverArgs;
@@ -148,13 +148,23 @@ export class IpFailover extends pulumi.ComponentResource {
     this.virtualIps = plan.settings.virtualIps;
     this.env = Object.fromEntries(toEnv(plan.settings).map((v) => [v.name, v.value]));
     this.resources = this.emitKubernetes(name, plan, checked.image, serviceAccountOwners(planner));
-    this.deployment = this.resources.find((r): r is k8s.apps.v1.Deployment => r instanceof k8s.apps.v1.Deployment) as k8s.apps.v1.Deployment;
+    this.deployment = this.resources.find(
+      (r): r is k8s.apps.v1.Deployment => r instanceof k8s.apps.v1.Deployment,
+    ) as k8s.apps.v1.Deployment;
 
-    this.vipPorts = openstackModule && checked.openstack?.reserveOn ? this.reserveVips(openstackModule, name, checked.openstack.reserveOn) : [];
+    this.vipPorts =
+      openstackModule && checked.openstack?.reserveOn
+        ? this.reserveVips(openstackModule, name, checked.openstack.reserveOn)
+        : [];
     if (checked.openstack) {
       this.allowedAddressPairs = new AllowedAddressPairs(
         `${name}-allowed-address-pairs`,
-        { path: name, portIds: checked.openstack.portIds, vips: this.virtualIps.map(canonicalAddress), cli: checked.openstack.cli ?? 'openstack' },
+        {
+          path: name,
+          portIds: checked.openstack.portIds,
+          vips: this.virtualIps.map(canonicalAddress),
+          cli: checked.openstack.cli ?? 'openstack',
+        },
         { parent: this, dependsOn: [...this.vipPorts] },
       );
     }
@@ -187,7 +197,10 @@ export class IpFailover extends pulumi.ComponentResource {
       emitted.push(emitObject(childName(name, obj), object, { parent: this, dependsOn }));
     }
     if (plan.ownsServiceAccount) {
-      owners.set(accountKey, emitted.filter((r) => r instanceof k8s.core.v1.ServiceAccount || r instanceof k8s.rbac.v1.RoleBinding));
+      owners.set(
+        accountKey,
+        emitted.filter((r) => r instanceof k8s.core.v1.ServiceAccount || r instanceof k8s.rbac.v1.RoleBinding),
+      );
     }
     return emitted;
   }
@@ -221,7 +234,13 @@ function loadOpenstack(name: string, component: pulumi.Resource): typeof OpenSta
     return require('@pulumi/openstack') as typeof OpenStack;
   } catch (error) {
     // Only the package itself missing; a broken install of it keeps its own error.
-    if (!(error instanceof Error && 'code' in error && error.code === 'MODULE_NOT_FOUND' && error.message.startsWith("Cannot find module '@pulumi/openstack'"))) throw error;
+    if (!(
+      error instanceof Error &&
+      'code' in error &&
+      error.code === 'MODULE_NOT_FOUND' &&
+      error.message.startsWith("Cannot find module '@pulumi/openstack'")
+    ))
+      throw error;
     throw new pulumi.ResourceError(
       `${name}: 'openstack.reserveOn' needs the package @pulumi/openstack (the reservation ports are its resources), which is not installed; run \`npm install @pulumi/openstack\`, or leave reserveOn out`,
       component,

@@ -61,7 +61,21 @@ function world(env: Record<string, string> = ENV, locks = new FakeLocks()): Worl
     processes: procs,
     pid: 77,
   };
-  const w: World = { deps, host, fs, child, children, onRespawn: () => undefined, locks, procs, signals, out, err, files, spawned };
+  const w: World = {
+    deps,
+    host,
+    fs,
+    child,
+    children,
+    onRespawn: () => undefined,
+    locks,
+    procs,
+    signals,
+    out,
+    err,
+    files,
+    spawned,
+  };
   return w;
 }
 
@@ -75,12 +89,30 @@ describe('ipfailover agent (fakes)', () => {
     expect([...w.files.keys()]).toEqual(['/state/keepalived.conf']);
     expect(w.files.get('/state/keepalived.conf')).toContain('vrrp_instance ipf_VIP_2 {');
     expect(w.host.chains.get('INPUT')).toEqual([vrrpRuleSpec('ipf')]);
-    expect(w.spawned).toEqual([{ command: 'keepalived', args: ['--dont-fork', '--log-console', '--no-syslog', '--vrrp', '-f', '/state/keepalived.conf', '-p', '/state/keepalived.pid', '-r', '/state/vrrp.pid', '-c', '/state/checkers.pid'] }]);
+    expect(w.spawned).toEqual([
+      {
+        command: 'keepalived',
+        args: [
+          '--dont-fork',
+          '--log-console',
+          '--no-syslog',
+          '--vrrp',
+          '-f',
+          '/state/keepalived.conf',
+          '-p',
+          '/state/keepalived.pid',
+          '-r',
+          '/state/vrrp.pid',
+          '-c',
+          '/state/checkers.pid',
+        ],
+      },
+    ]);
     w.child.exit(0);
     await done;
   });
 
-  test('logs each state change in one line, naming the group\'s VRRP ID and VIPs', async () => {
+  test("logs each state change in one line, naming the group's VRRP ID and VIPs", async () => {
     const w = world();
     const done = runAgent({ stateDir: '/s' }, w.deps);
     await tick();
@@ -144,7 +176,7 @@ describe('ipfailover agent (fakes)', () => {
     expect(await runAgent({}, w.deps)).toBe(2);
     expect(w.err).toHaveLength(1);
     expect(w.err[0]!.split('\n')).toEqual([
-      "ipfailover agent: 'OPENSHIFT_HA_VIP_GROUPS' \"{x}\" is not a number of groups; use a whole number from 0 to 255",
+      'ipfailover agent: \'OPENSHIFT_HA_VIP_GROUPS\' "{x}" is not a number of groups; use a whole number from 0 to 255',
       'and 1 more problem in: OPENSHIFT_HA_MONITOR_PORT',
     ]);
     expect(w.out).toEqual([]);
@@ -156,19 +188,26 @@ describe('ipfailover agent (fakes)', () => {
   test('an interface the node does not have: exit 2 before writing anything', async () => {
     const w = world({ ...ENV, OPENSHIFT_HA_NETWORK_INTERFACE: 'ens3' });
     expect(await runAgent({}, w.deps)).toBe(2);
-    expect(w.err).toEqual(["ipfailover agent: 'OPENSHIFT_HA_NETWORK_INTERFACE' \"ens3\" is not an interface of this node; set it to the node's interface (br-ex on OVN-Kubernetes)"]);
+    expect(w.err).toEqual([
+      "ipfailover agent: 'OPENSHIFT_HA_NETWORK_INTERFACE' \"ens3\" is not an interface of this node; set it to the node's interface (br-ex on OVN-Kubernetes)",
+    ]);
     expect(w.files.size).toBe(0);
   });
 
   test('unicast peers that do not list this node: exit 2 naming OPENSHIFT_HA_UNICAST_PEERS', async () => {
     const w = world({ ...ENV, OPENSHIFT_HA_USE_UNICAST: 'true', OPENSHIFT_HA_UNICAST_PEERS: '192.0.2.7,192.0.2.8' });
     expect(await runAgent({}, w.deps)).toBe(2);
-    expect(w.err[0]).toMatch(/^ipfailover agent: 'OPENSHIFT_HA_UNICAST_PEERS' "192.0.2.7,192.0.2.8" does not list this node's address/);
+    expect(w.err[0]).toMatch(
+      /^ipfailover agent: 'OPENSHIFT_HA_UNICAST_PEERS' "192.0.2.7,192.0.2.8" does not list this node's address/,
+    );
   });
 
   test("the node's address is read from the interface, skipping a VIP left behind by a crash", async () => {
     const w = world({ ...ENV, OPENSHIFT_HA_MONITOR_PORT: '8080' });
-    w.host.addresses.set('eth0', [{ local: '192.0.2.10', prefixlen: 32, family: 'inet' }, { local: '192.0.2.5', prefixlen: 24, family: 'inet' }]);
+    w.host.addresses.set('eth0', [
+      { local: '192.0.2.10', prefixlen: 32, family: 'inet' },
+      { local: '192.0.2.5', prefixlen: 24, family: 'inet' },
+    ]);
     const done = runAgent({}, w.deps);
     await tick();
     expect(w.files.get('/etc/keepalived/keepalived.conf')).toContain("/dev/tcp/192.0.2.5/8080'");
@@ -199,7 +238,11 @@ describe('ipfailover agent (fakes)', () => {
   });
 
   test('check and notify scripts both unusable: the first in full, the other named on a second line', async () => {
-    const w = world({ ...ENV, OPENSHIFT_HA_CHECK_SCRIPT: '/etc/keepalive/check.sh', OPENSHIFT_HA_NOTIFY_SCRIPT: '/etc/keepalive/notify.sh' });
+    const w = world({
+      ...ENV,
+      OPENSHIFT_HA_CHECK_SCRIPT: '/etc/keepalive/check.sh',
+      OPENSHIFT_HA_NOTIFY_SCRIPT: '/etc/keepalive/notify.sh',
+    });
     w.fs.configMapVolume('/etc/keepalive', { 'check.sh': '#!/bin/sh\n', 'notify.sh': '#!/bin/sh\n' }, 0o644);
     expect(await runAgent({}, w.deps)).toBe(2);
     expect(w.err[0]!.split('\n')).toEqual([
@@ -225,7 +268,9 @@ describe('ipfailover agent on faults (fakes)', () => {
       },
     };
     expect(await runAgent({ stateDir: '/state' }, w.deps)).toBe(2);
-    expect(w.err).toEqual(['ipfailover agent: could not write the keepalived config /state/keepalived.conf: no space left on device (ENOSPC); free space in /state or give --state-dir a directory with room']);
+    expect(w.err).toEqual([
+      'ipfailover agent: could not write the keepalived config /state/keepalived.conf: no space left on device (ENOSPC); free space in /state or give --state-dir a directory with room',
+    ]);
     expect(w.host.chains.get('INPUT')).toEqual([]);
     expect(w.spawned).toEqual([]);
     expect(w.locks.held.size).toBe(0);
@@ -238,19 +283,32 @@ describe('ipfailover agent on faults (fakes)', () => {
     const started = Date.now();
     expect(await runAgent({ stateDir: '/proc/ipfailover-x' }, real)).toBe(2);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(w.err).toEqual(['ipfailover agent: could not write to the state directory /proc/ipfailover-x: no such file or directory (ENOENT); give --state-dir a writable directory (the image uses /var/lib/ipfailover)']);
+    expect(w.err).toEqual([
+      'ipfailover agent: could not write to the state directory /proc/ipfailover-x: no such file or directory (ENOENT); give --state-dir a writable directory (the image uses /var/lib/ipfailover)',
+    ]);
     expect(w.spawned).toEqual([]);
   });
 
   test.each([
-    [{}, 'worker-0\nvrrp_instance x {', 'node name "worker-0\\nvrrp_instance x {" (from the host name) is not a DNS name; pass --node-name with the Kubernetes node name'],
-    [{ nodeName: 'a b' }, 'worker-0', 'node name "a b" (from --node-name) is not a DNS name; pass the Kubernetes node name'],
-  ])('a node name that would reach the config as more than a name: exit 2 naming it (%j)', async (options, hostname, message) => {
-    const w = world();
-    expect(await runAgent(options, { ...w.deps, hostname })).toBe(2);
-    expect(w.err).toEqual([`ipfailover agent: ${message} (letters, digits, '-' and '.', at most 253)`]);
-    expect(w.files.size).toBe(0);
-  });
+    [
+      {},
+      'worker-0\nvrrp_instance x {',
+      'node name "worker-0\\nvrrp_instance x {" (from the host name) is not a DNS name; pass --node-name with the Kubernetes node name',
+    ],
+    [
+      { nodeName: 'a b' },
+      'worker-0',
+      'node name "a b" (from --node-name) is not a DNS name; pass the Kubernetes node name',
+    ],
+  ])(
+    'a node name that would reach the config as more than a name: exit 2 naming it (%j)',
+    async (options, hostname, message) => {
+      const w = world();
+      expect(await runAgent(options, { ...w.deps, hostname })).toBe(2);
+      expect(w.err).toEqual([`ipfailover agent: ${message} (letters, digits, '-' and '.', at most 253)`]);
+      expect(w.files.size).toBe(0);
+    },
+  );
 
   test('a second agent of the same instance on the node: exit 2 naming the first; nothing written or run', async () => {
     const locks = new FakeLocks();
@@ -277,7 +335,9 @@ describe('ipfailover agent on faults (fakes)', () => {
     await tick();
     const second = world(ENV, locks);
     expect(await runAgent({}, second.deps)).toBe(2);
-    expect(second.err).toEqual(["ipfailover agent: VRRP ID 2 on eth0 is already used on this node (the agent of 'other' on node worker-0, pid 77); both would be MASTER; give this instance a free OPENSHIFT_HA_VRRP_ID_OFFSET"]);
+    expect(second.err).toEqual([
+      "ipfailover agent: VRRP ID 2 on eth0 is already used on this node (the agent of 'other' on node worker-0, pid 77); both would be MASTER; give this instance a free OPENSHIFT_HA_VRRP_ID_OFFSET",
+    ]);
     first.child.exit(0);
     await running;
   });
@@ -286,7 +346,9 @@ describe('ipfailover agent on faults (fakes)', () => {
     const w = world();
     w.host.missing.add('keepalived');
     expect(await runAgent({}, w.deps)).toBe(1);
-    expect(w.err).toEqual(['ipfailover agent: keepalived could not be run (spawn keepalived ENOENT); install keepalived (the image has it at /usr/sbin/keepalived) or put it on the PATH']);
+    expect(w.err).toEqual([
+      'ipfailover agent: keepalived could not be run (spawn keepalived ENOENT); install keepalived (the image has it at /usr/sbin/keepalived) or put it on the PATH',
+    ]);
     expect(w.host.chains.get('INPUT')).toEqual([]);
     expect(w.spawned).toEqual([]);
   });
@@ -305,7 +367,9 @@ describe('ipfailover agent on faults (fakes)', () => {
     const w = world();
     w.host.missing.add('iptables');
     expect(await runAgent({}, w.deps)).toBe(1);
-    expect(w.err).toEqual(['ipfailover agent: iptables could not be run (spawn iptables ENOENT); install iptables (the nft backend, as the image has) or set OPENSHIFT_HA_IPTABLES_CHAIN to "" to manage no rule']);
+    expect(w.err).toEqual([
+      'ipfailover agent: iptables could not be run (spawn iptables ENOENT); install iptables (the nft backend, as the image has) or set OPENSHIFT_HA_IPTABLES_CHAIN to "" to manage no rule',
+    ]);
     expect(w.out.join('\n')).not.toMatch(/does not exist/);
     expect(w.spawned).toEqual([]);
   });
@@ -341,7 +405,9 @@ describe('ipfailover agent on faults (fakes)', () => {
     expect(w.spawned[1]).toEqual(w.spawned[0]);
     expect(w.children[1]!.signals).toEqual(['SIGTERM']);
     expect(w.host.held()).toEqual(['192.0.2.1']);
-    expect(w.out).toContain('ipfailover: released 192.0.2.10, 192.0.2.11 from eth0 through keepalived (keepalived left them)');
+    expect(w.out).toContain(
+      'ipfailover: released 192.0.2.10, 192.0.2.11 from eth0 through keepalived (keepalived left them)',
+    );
   });
 
   test('VIPs nothing could delete: one line naming them and the fix', async () => {
@@ -353,7 +419,9 @@ describe('ipfailover agent on faults (fakes)', () => {
     holdVips(w);
     w.child.exit(null, 'SIGKILL');
     expect(await done).toBe(1);
-    expect(w.err).toContain('ipfailover agent: 192.0.2.10, 192.0.2.11 still on eth0 after keepalived died (ip: RTNETLINK answers: Operation not permitted); run ipfailover remove as root on this node (the removal Job) to release them');
+    expect(w.err).toContain(
+      'ipfailover agent: 192.0.2.10, 192.0.2.11 still on eth0 after keepalived died (ip: RTNETLINK answers: Operation not permitted); run ipfailover remove as root on this node (the removal Job) to release them',
+    );
   });
 
   test('a keepalived an earlier run left for this config is stopped first; a stale pid file naming another process is deleted', async () => {
@@ -365,9 +433,14 @@ describe('ipfailover agent on faults (fakes)', () => {
     w.procs.commands.set(12, 'node /opt/ipfailover/dist/cli.js agent');
     const done = runAgent({ stateDir: '/s' }, w.deps);
     await tick();
-    expect(w.procs.signals).toEqual([[10, 'SIGTERM'], [11, 'SIGTERM']]);
+    expect(w.procs.signals).toEqual([
+      [10, 'SIGTERM'],
+      [11, 'SIGTERM'],
+    ]);
     expect(w.procs.files.size).toBe(0);
-    expect(w.out).toContain('ipfailover: stopped keepalived 10, 11 left running for /s/keepalived.conf by an earlier run');
+    expect(w.out).toContain(
+      'ipfailover: stopped keepalived 10, 11 left running for /s/keepalived.conf by an earlier run',
+    );
     expect(w.out).toContain('ipfailover: deleted stale pid file(s) /s/checkers.pid');
     expect(w.spawned).toHaveLength(1);
     w.child.exit(0);

@@ -29,7 +29,10 @@ describe('writeFileAtomic', () => {
     const renamed: Array<[string, string]> = [];
     const spy: AtomicFs = {
       ...fs,
-      openSync: ((p: string, flags: string, mode?: number) => (opened.push(p), fs.openSync(p, flags, mode))) as AtomicFs['openSync'],
+      openSync: ((p: string, flags: string, mode?: number) => (
+        opened.push(p),
+        fs.openSync(p, flags, mode)
+      )) as AtomicFs['openSync'],
       renameSync: (from, to) => {
         renamed.push([String(from), String(to)]);
         // At the moment of the rename the target still holds the old text in full.
@@ -48,7 +51,12 @@ describe('writeFileAtomic', () => {
   test('a failed write removes the temporary file and keeps the old content', () => {
     const path = join(dir, 'keepalived.conf');
     writeFileAtomic(path, 'old\n');
-    const failing: AtomicFs = { ...fs, writeSync: (() => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); }) as AtomicFs['writeSync'] };
+    const failing: AtomicFs = {
+      ...fs,
+      writeSync: (() => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }) as AtomicFs['writeSync'],
+    };
     expect(() => writeFileAtomic(path, 'new\n', 0o644, failing)).toThrow(`${path}: no space left on device (ENOSPC)`);
     expect(readFileSync(path, 'utf8')).toBe('old\n');
     expect(readdirSync(dir)).toEqual(['keepalived.conf']);
@@ -57,7 +65,11 @@ describe('writeFileAtomic', () => {
   test('short writes are continued until every byte is written', () => {
     const path = join(dir, 'keepalived.conf');
     const text = 'x'.repeat(1000);
-    const dribbling: AtomicFs = { ...fs, writeSync: ((fd: number, b: Buffer, off: number, len: number) => fs.writeSync(fd, b, off, Math.min(len, 7))) as AtomicFs['writeSync'] };
+    const dribbling: AtomicFs = {
+      ...fs,
+      writeSync: ((fd: number, b: Buffer, off: number, len: number) =>
+        fs.writeSync(fd, b, off, Math.min(len, 7))) as AtomicFs['writeSync'],
+    };
     writeFileAtomic(path, text, 0o644, dribbling);
     expect(readFileSync(path, 'utf8')).toBe(text);
   });
@@ -66,8 +78,14 @@ describe('writeFileAtomic', () => {
     const path = join(dir, 'keepalived.conf');
     writeFileAtomic(path, 'old\n');
     let calls = 0;
-    const full: AtomicFs = { ...fs, writeSync: ((fd: number, b: Buffer, off: number, len: number) => (calls++ === 0 ? fs.writeSync(fd, b, off, Math.min(len, 3)) : 0)) as AtomicFs['writeSync'] };
-    expect(() => writeFileAtomic(path, 'new text\n', 0o644, full)).toThrow(new WriteError(path, 'only 3 of 9 bytes written (no space left on device?)'));
+    const full: AtomicFs = {
+      ...fs,
+      writeSync: ((fd: number, b: Buffer, off: number, len: number) =>
+        calls++ === 0 ? fs.writeSync(fd, b, off, Math.min(len, 3)) : 0) as AtomicFs['writeSync'],
+    };
+    expect(() => writeFileAtomic(path, 'new text\n', 0o644, full)).toThrow(
+      new WriteError(path, 'only 3 of 9 bytes written (no space left on device?)'),
+    );
     expect(readFileSync(path, 'utf8')).toBe('old\n');
     expect(readdirSync(dir)).toEqual(['keepalived.conf']);
   });
@@ -76,18 +94,24 @@ describe('writeFileAtomic', () => {
     const path = join(dir, 'keepalived.conf');
     writeFileAtomic(path, 'old\n');
     const lying: AtomicFs = { ...fs, readFileSync: (() => Buffer.from('ne')) as unknown as AtomicFs['readFileSync'] };
-    expect(() => writeFileAtomic(path, 'new\n', 0o644, lying)).toThrow(`${path}: read back 2 of 4 bytes, or different ones`);
+    expect(() => writeFileAtomic(path, 'new\n', 0o644, lying)).toThrow(
+      `${path}: read back 2 of 4 bytes, or different ones`,
+    );
     expect(readFileSync(path, 'utf8')).toBe('old\n');
     expect(readdirSync(dir)).toEqual(['keepalived.conf']);
   });
 
-  test('a directory under /proc: fails at once with ENOENT (Node\'s recursive mkdir spins there)', () => {
-    expect(() => writeFileAtomic('/proc/ipfailover-x/y/keepalived.conf', 'x')).toThrow('/proc/ipfailover-x: no such file or directory (ENOENT)');
+  test("a directory under /proc: fails at once with ENOENT (Node's recursive mkdir spins there)", () => {
+    expect(() => writeFileAtomic('/proc/ipfailover-x/y/keepalived.conf', 'x')).toThrow(
+      '/proc/ipfailover-x: no such file or directory (ENOENT)',
+    );
   });
 
   test('a file where the directory should be: fails naming it', () => {
     writeFileAtomic(join(dir, 'f'), 'x');
-    expect(() => writeFileAtomic(join(dir, 'f', 'keepalived.conf'), 'x')).toThrow(`${join(dir, 'f')}: is not a directory`);
+    expect(() => writeFileAtomic(join(dir, 'f', 'keepalived.conf'), 'x')).toThrow(
+      `${join(dir, 'f')}: is not a directory`,
+    );
   });
 
   const asRoot = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0 ? test : test.skip;
@@ -100,7 +124,9 @@ describe('writeFileAtomic', () => {
       const path = join(small, 'keepalived.conf');
       writeFileAtomic(path, 'old\n');
       // Bigger than the whole tmpfs: the kernel writes what fits, then refuses the rest.
-      expect(() => writeFileAtomic(path, 'vrrp_instance x {}\n'.repeat(2000))).toThrow(`${path}: no space left on device (ENOSPC)`);
+      expect(() => writeFileAtomic(path, 'vrrp_instance x {}\n'.repeat(2000))).toThrow(
+        `${path}: no space left on device (ENOSPC)`,
+      );
       expect(readFileSync(path, 'utf8')).toBe('old\n');
       expect(readdirSync(small)).toEqual(['keepalived.conf']);
     } finally {

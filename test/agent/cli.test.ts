@@ -9,13 +9,20 @@ function capture(): { io: { write(t: string): boolean }; text: () => string } {
   return { io: { write: (t: string) => ((text += t), true) }, text: () => text };
 }
 
-const ENV = { OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.10-12', OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT', OPENSHIFT_HA_CONFIG_NAME: 'ipf' };
+const ENV = {
+  OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.10-12',
+  OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT',
+  OPENSHIFT_HA_CONFIG_NAME: 'ipf',
+};
 
 describe('ipfailover render', () => {
   test('prints the config for this node (address from the interface, name from the host)', async () => {
     const out = capture();
     const err = capture();
-    const code = await runRender({}, { stdout: out.io, stderr: err.io, env: ENV, run: new FakeHost().run, hostname: 'worker-3' });
+    const code = await runRender(
+      {},
+      { stdout: out.io, stderr: err.io, env: ENV, run: new FakeHost().run, hostname: 'worker-3' },
+    );
     expect(code).toBe(0);
     expect(err.text()).toBe('');
     expect(out.text()).toContain('! node 192.0.2.1 worker-3: rank');
@@ -26,8 +33,12 @@ describe('ipfailover render', () => {
     const out = capture();
     const err = capture();
     const env = { ...ENV, OPENSHIFT_HA_NETWORK_INTERFACE: 'br-ex' };
-    expect(await runRender({}, { stdout: out.io, stderr: err.io, env, run: new FakeHost().run, hostname: 'laptop' })).toBe(0);
-    expect(err.text()).toBe("ipfailover render: br-ex is not an interface here; the default check targets loopback; pass --address for the node's\n");
+    expect(
+      await runRender({}, { stdout: out.io, stderr: err.io, env, run: new FakeHost().run, hostname: 'laptop' }),
+    ).toBe(0);
+    expect(err.text()).toBe(
+      "ipfailover render: br-ex is not an interface here; the default check targets loopback; pass --address for the node's\n",
+    );
     expect(out.text()).toContain("/dev/tcp/127.0.0.1/80'");
   });
 
@@ -35,29 +46,51 @@ describe('ipfailover render', () => {
     const out = capture();
     const err = capture();
     const env = { ...ENV, OPENSHIFT_HA_CHECK_SCRIPT: '/etc/keepalive/mycheckscript.sh' };
-    expect(await runRender({}, { stdout: out.io, stderr: err.io, env, run: new FakeHost().run, hostname: 'laptop', scriptFs: new FakeFs() })).toBe(0);
+    expect(
+      await runRender(
+        {},
+        { stdout: out.io, stderr: err.io, env, run: new FakeHost().run, hostname: 'laptop', scriptFs: new FakeFs() },
+      ),
+    ).toBe(0);
     expect(err.text()).toBe(
       'ipfailover render: warning: \'OPENSHIFT_HA_CHECK_SCRIPT\' "/etc/keepalive/mycheckscript.sh" does not exist; mount the script at that path in the pod (a ConfigMap volume with defaultMode 0755, as the docs do) or correct the path; in the pod, the agent refuses to start until it can run\n',
     );
     expect(out.text()).toContain('script "/etc/keepalive/mycheckscript.sh"');
     const mounted = capture();
     const fs = new FakeFs().configMapVolume('/etc/keepalive', { 'mycheckscript.sh': '#!/bin/sh\nexit 0\n' });
-    expect(await runRender({}, { stdout: capture().io, stderr: mounted.io, env, run: new FakeHost().run, hostname: 'worker-0', scriptFs: fs })).toBe(0);
+    expect(
+      await runRender(
+        {},
+        { stdout: capture().io, stderr: mounted.io, env, run: new FakeHost().run, hostname: 'worker-0', scriptFs: fs },
+      ),
+    ).toBe(0);
     expect(mounted.text()).toBe('');
   });
 
   test('a node name with a newline: exit 2 naming it, nothing on stdout', async () => {
     const out = capture();
     const err = capture();
-    expect(await runRender({ nodeName: 'n1\n}' }, { stdout: out.io, stderr: err.io, env: ENV, run: new FakeHost().run, hostname: 'h' })).toBe(2);
-    expect(err.text()).toBe('ipfailover render: node name "n1\\n}" (from --node-name) is not a DNS name; pass the Kubernetes node name (letters, digits, \'-\' and \'.\', at most 253)\n');
+    expect(
+      await runRender(
+        { nodeName: 'n1\n}' },
+        { stdout: out.io, stderr: err.io, env: ENV, run: new FakeHost().run, hostname: 'h' },
+      ),
+    ).toBe(2);
+    expect(err.text()).toBe(
+      "ipfailover render: node name \"n1\\n}\" (from --node-name) is not a DNS name; pass the Kubernetes node name (letters, digits, '-' and '.', at most 253)\n",
+    );
     expect(out.text()).toBe('');
   });
 
   test('--address and --node-name override what the machine says', async () => {
     const out = capture();
     const env = { ...ENV, OPENSHIFT_HA_USE_UNICAST: 'true', OPENSHIFT_HA_UNICAST_PEERS: '192.0.2.7,192.0.2.8' };
-    expect(await runRender({ address: '192.0.2.8', nodeName: 'n8' }, { stdout: out.io, stderr: capture().io, env, run: new FakeHost().run, hostname: 'h' })).toBe(0);
+    expect(
+      await runRender(
+        { address: '192.0.2.8', nodeName: 'n8' },
+        { stdout: out.io, stderr: capture().io, env, run: new FakeHost().run, hostname: 'h' },
+      ),
+    ).toBe(0);
     expect(out.text()).toContain('unicast_src_ip 192.0.2.8\n  unicast_peer {\n    192.0.2.7\n  }');
   });
 
@@ -90,30 +123,59 @@ describe('ipfailover remove', () => {
   test('deletes the rule and releases the VIPs on the interface, and a second run finds nothing', async () => {
     const host = new FakeHost();
     host.chains.get('INPUT')!.push(vrrpRuleSpec('ipf'), ['-j', 'ACCEPT']);
-    host.addresses.get('eth0')!.push({ local: '192.0.2.11', prefixlen: 32, family: 'inet' }, { local: '192.0.2.99', prefixlen: 32, family: 'inet' });
+    host.addresses
+      .get('eth0')!
+      .push(
+        { local: '192.0.2.11', prefixlen: 32, family: 'inet' },
+        { local: '192.0.2.99', prefixlen: 32, family: 'inet' },
+      );
     const out = capture();
-    expect(await runRemove({ stdout: out.io, stderr: capture().io, env: ENV, run: host.run, probe: new FakeLocks().probe })).toBe(0);
-    expect(out.text()).toBe('ipfailover remove: 1 VRRP rule(s) deleted from chain INPUT; 1 VIP(s) released from eth0 (192.0.2.11)\n');
+    expect(
+      await runRemove({ stdout: out.io, stderr: capture().io, env: ENV, run: host.run, probe: new FakeLocks().probe }),
+    ).toBe(0);
+    expect(out.text()).toBe(
+      'ipfailover remove: 1 VRRP rule(s) deleted from chain INPUT; 1 VIP(s) released from eth0 (192.0.2.11)\n',
+    );
     expect(host.chains.get('INPUT')).toEqual([['-j', 'ACCEPT']]);
     expect(host.addresses.get('eth0')!.map((a) => a.local)).toEqual(['192.0.2.1', '192.0.2.99']);
     const again = capture();
-    expect(await runRemove({ stdout: again.io, stderr: capture().io, env: ENV, run: host.run, probe: new FakeLocks().probe })).toBe(0);
-    expect(again.text()).toBe('ipfailover remove: 0 VRRP rule(s) deleted from chain INPUT; 0 VIP(s) released from eth0\n');
+    expect(
+      await runRemove({
+        stdout: again.io,
+        stderr: capture().io,
+        env: ENV,
+        run: host.run,
+        probe: new FakeLocks().probe,
+      }),
+    ).toBe(0);
+    expect(again.text()).toBe(
+      'ipfailover remove: 0 VRRP rule(s) deleted from chain INPUT; 0 VIP(s) released from eth0\n',
+    );
   });
 
-  test('while the instance\'s agent runs on the node: refuses, exit 1, nothing touched, naming the fix', async () => {
+  test("while the instance's agent runs on the node: refuses, exit 1, nothing touched, naming the fix", async () => {
     const host = new FakeHost();
     host.chains.get('INPUT')!.push(vrrpRuleSpec('ipf'));
     const locks = new FakeLocks();
     await locks.lock(['ipfailover/name/ipf'], "the agent of 'ipf' on node worker-0, pid 7");
     const err = capture();
-    expect(await runRemove({ stdout: capture().io, stderr: err.io, env: ENV, run: host.run, probe: locks.probe })).toBe(1);
+    expect(await runRemove({ stdout: capture().io, stderr: err.io, env: ENV, run: host.run, probe: locks.probe })).toBe(
+      1,
+    );
     expect(err.text()).toBe(
       "ipfailover remove: failover instance 'ipf' is still running on this node (the agent of 'ipf' on node worker-0, pid 7); nothing was changed; stop the failover pods first (delete the Deployment or scale it to 0), then run remove again\n",
     );
     expect(host.calls).toEqual([]);
     // Another instance's agent is no reason to refuse.
-    expect(await runRemove({ stdout: capture().io, stderr: capture().io, env: { ...ENV, OPENSHIFT_HA_CONFIG_NAME: 'other' }, run: host.run, probe: locks.probe })).toBe(0);
+    expect(
+      await runRemove({
+        stdout: capture().io,
+        stderr: capture().io,
+        env: { ...ENV, OPENSHIFT_HA_CONFIG_NAME: 'other' },
+        run: host.run,
+        probe: locks.probe,
+      }),
+    ).toBe(0);
   });
 
   test('iptables missing: exit 1 saying so, not success with the rule left', async () => {
@@ -121,16 +183,29 @@ describe('ipfailover remove', () => {
     host.missing.add('iptables');
     const out = capture();
     const err = capture();
-    expect(await runRemove({ stdout: out.io, stderr: err.io, env: ENV, run: host.run, probe: new FakeLocks().probe })).toBe(1);
-    expect(err.text()).toMatch(/^ipfailover remove: iptables could not be run \(spawn iptables ENOENT\); install iptables/);
+    expect(
+      await runRemove({ stdout: out.io, stderr: err.io, env: ENV, run: host.run, probe: new FakeLocks().probe }),
+    ).toBe(1);
+    expect(err.text()).toMatch(
+      /^ipfailover remove: iptables could not be run \(spawn iptables ENOENT\); install iptables/,
+    );
     expect(out.text()).toBe('');
   });
 
   test('bad environment: exit 2 and nothing touched', async () => {
     const host = new FakeHost();
     const err = capture();
-    expect(await runRemove({ stdout: capture().io, stderr: err.io, env: { ...ENV, OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT -j DROP' }, run: host.run })).toBe(2);
-    expect(err.text()).toMatch(/^ipfailover remove: 'OPENSHIFT_HA_IPTABLES_CHAIN' "INPUT -j DROP" is not an iptables chain name/);
+    expect(
+      await runRemove({
+        stdout: capture().io,
+        stderr: err.io,
+        env: { ...ENV, OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT -j DROP' },
+        run: host.run,
+      }),
+    ).toBe(2);
+    expect(err.text()).toMatch(
+      /^ipfailover remove: 'OPENSHIFT_HA_IPTABLES_CHAIN' "INPUT -j DROP" is not an iptables chain name/,
+    );
     expect(host.calls).toEqual([]);
   });
 });

@@ -10,7 +10,10 @@ import type { ChildLike } from '../../lib/agent/supervisor';
 
 /** An `iptables` and `ip` with state: chains of rules, and addresses on interfaces. */
 export class FakeHost {
-  readonly chains = new Map<string, string[][]>([['INPUT', []], ['FORWARD', []]]);
+  readonly chains = new Map<string, string[][]>([
+    ['INPUT', []],
+    ['FORWARD', []],
+  ]);
   readonly addresses = new Map<string, Array<{ local: string; prefixlen: number; family: string }>>([
     ['eth0', [{ local: '192.0.2.1', prefixlen: 24, family: 'inet' }]],
   ]);
@@ -61,7 +64,11 @@ export class FakeHost {
       const iface = args[4]!;
       const list = this.addresses.get(iface);
       if (!list) return { code: 1, stdout: '', stderr: `Device "${iface}" does not exist.` };
-      return { code: 0, stdout: JSON.stringify([{ ifname: iface, addr_info: list.map((a) => ({ ...a, scope: 'global' })) }]), stderr: '' };
+      return {
+        code: 0,
+        stdout: JSON.stringify([{ ifname: iface, addr_info: list.map((a) => ({ ...a, scope: 'global' })) }]),
+        stderr: '',
+      };
     }
     if (args[0] === 'addr' && args[1] === 'del') {
       if (this.ipDenied) return { code: 2, stdout: '', stderr: 'RTNETLINK answers: Operation not permitted' };
@@ -107,7 +114,13 @@ export class FakeChild extends EventEmitter implements ChildLike {
 
 /** One entry of a {@link FakeFs}. */
 export type FakeEntry =
-  | { readonly kind: 'file'; readonly mode: number; readonly uid?: number; readonly gid?: number; readonly text?: string }
+  | {
+      readonly kind: 'file';
+      readonly mode: number;
+      readonly uid?: number;
+      readonly gid?: number;
+      readonly text?: string;
+    }
   | { readonly kind: 'dir'; readonly mode: number; readonly uid?: number; readonly gid?: number }
   | { readonly kind: 'link'; readonly target: string };
 
@@ -126,7 +139,14 @@ export class FakeFs implements ScriptFs {
     ['/bin', { kind: 'dir', mode: 0o755 }],
     ['/bin/sh', { kind: 'file', mode: 0o755 }],
     ['/etc', { kind: 'dir', mode: 0o755 }],
-    ['/etc/passwd', { kind: 'file', mode: 0o644, text: 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' }],
+    [
+      '/etc/passwd',
+      {
+        kind: 'file',
+        mode: 0o644,
+        text: 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n',
+      },
+    ],
   ]);
 
   constructor(entries: Record<string, FakeEntry> = {}) {
@@ -151,7 +171,7 @@ export class FakeFs implements ScriptFs {
   realpath(path: string): string {
     let resolved = '/';
     const pending = path.split('/').filter((c) => c !== '');
-    for (let hops = 0; pending.length > 0; ) {
+    for (let hops = 0; pending.length > 0;) {
       const next = posix.join(resolved, pending.shift()!);
       const entry = this.entries.get(next);
       if (!entry) throw fsError('ENOENT', path);

@@ -5,7 +5,11 @@ const unique = `test-${process.pid}-${Date.now()}`;
 
 describe('the instance lock (abstract unix sockets)', () => {
   test('keys: the config name, and each VRRP ID with its interface and family', () => {
-    expect(instanceKeys('ipf', 'eth0', 'ipv4', [11, 12])).toEqual(['ipfailover/name/ipf', 'ipfailover/vrid/eth0/ipv4/11', 'ipfailover/vrid/eth0/ipv4/12']);
+    expect(instanceKeys('ipf', 'eth0', 'ipv4', [11, 12])).toEqual([
+      'ipfailover/name/ipf',
+      'ipfailover/vrid/eth0/ipv4/11',
+      'ipfailover/vrid/eth0/ipv4/12',
+    ]);
   });
 
   test('a second taker is refused, told the key and who holds it; after release it may take it', async () => {

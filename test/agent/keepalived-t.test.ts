@@ -64,12 +64,23 @@ suite(`rendered configs pass keepalived -t${reason ? ` (skipped: ${reason})` : '
 
   test('the oracle works: keepalived -t refuses a broken config', () => {
     expect(configTest('global_defs {\n  bogus_keyword 1\n}\n').code).not.toBe(0);
-    expect(configTest('vrrp_instance x {\n  interface nosuch0\n  virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n').output).not.toBe('');
+    expect(
+      configTest(
+        'vrrp_instance x {\n  interface nosuch0\n  virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n',
+      ).output,
+    ).not.toBe('');
   });
 
   test("the docs' hand-written Deployment: its environment renders a config keepalived -t faults only for the absent check script", () => {
-    const deployment = parse(readFileSync(join(__dirname, '..', 'fixtures', 'docs-deployment.yaml'), 'utf8'), { version: '1.1' });
-    const env = Object.fromEntries((deployment.spec.template.spec.containers[0].env as Array<{ name: string; value: string }>).map((v) => [v.name, v.value]));
+    const deployment = parse(readFileSync(join(__dirname, '..', 'fixtures', 'docs-deployment.yaml'), 'utf8'), {
+      version: '1.1',
+    });
+    const env = Object.fromEntries(
+      (deployment.spec.template.spec.containers[0].env as Array<{ name: string; value: string }>).map((v) => [
+        v.name,
+        v.value,
+      ]),
+    );
     const read = fromEnv(env);
     if (!read.ok) throw new Error(JSON.stringify(read.issues));
     const rendered = renderKeepalivedConf(read.settings, { name: 'worker-0' }, FOR_CONFIG_TEST);
@@ -111,7 +122,9 @@ suite(`rendered configs pass keepalived -t${reason ? ` (skipped: ${reason})` : '
     fc.assert(
       fc.property(envArb, (e) => {
         const six = e.family === 'ipv6';
-        const vips = six ? `2001:db8::${(0x100 + e.vipStart).toString(16)}-${(0x100 + e.vipStart + e.vipCount - 1).toString(16)}` : `198.51.100.${e.vipStart}-${e.vipStart + e.vipCount - 1}`;
+        const vips = six
+          ? `2001:db8::${(0x100 + e.vipStart).toString(16)}-${(0x100 + e.vipStart + e.vipCount - 1).toString(16)}`
+          : `198.51.100.${e.vipStart}-${e.vipStart + e.vipCount - 1}`;
         const peers = e.peers.map((n) => (six ? `2001:db8::${n}` : `192.0.2.${n}`));
         const env: Record<string, string> = {
           OPENSHIFT_HA_VIRTUAL_IPS: vips,

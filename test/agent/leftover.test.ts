@@ -18,7 +18,10 @@ describe('leftovers of an earlier run', () => {
     procs.commands.set(10, OURS);
     procs.stubborn.add(10);
     expect(await clearLeftovers(paths, procs, 200)).toEqual({ stopped: [10], killed: [10], staleFiles: [] });
-    expect(procs.signals).toEqual([[10, 'SIGTERM'], [10, 'SIGKILL']]);
+    expect(procs.signals).toEqual([
+      [10, 'SIGTERM'],
+      [10, 'SIGKILL'],
+    ]);
     expect(procs.files.size).toBe(0);
   });
 
@@ -26,7 +29,11 @@ describe('leftovers of an earlier run', () => {
     const procs = new FakeProcesses();
     procs.files.set('/s/keepalived.pid', 10).set('/s/vrrp.pid', 99);
     procs.commands.set(10, 'keepalived --dont-fork -f /other/keepalived.conf');
-    expect(await clearLeftovers(paths, procs)).toEqual({ stopped: [], killed: [], staleFiles: ['/s/keepalived.pid', '/s/vrrp.pid'] });
+    expect(await clearLeftovers(paths, procs)).toEqual({
+      stopped: [],
+      killed: [],
+      staleFiles: ['/s/keepalived.pid', '/s/vrrp.pid'],
+    });
     expect(procs.signals).toEqual([]);
     expect(procs.files.size).toBe(0);
   });

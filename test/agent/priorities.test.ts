@@ -1,9 +1,18 @@
 import fc from 'fast-check';
-import { preferenceOf, priorityOf, rankByAddress, rankByName, TOP_PRIORITY, type NodeRank } from '../../lib/core/priorities';
+import {
+  preferenceOf,
+  priorityOf,
+  rankByAddress,
+  rankByName,
+  TOP_PRIORITY,
+  type NodeRank,
+} from '../../lib/core/priorities';
 
 /** Which of the given ranks wins group g: the highest priority (ties cannot happen, see below). */
 function winner(group: number, ranks: readonly number[], nodes: number): number {
-  return ranks.reduce((best, r) => (priorityOf(group, { rank: r, nodes }) > priorityOf(group, { rank: best, nodes }) ? r : best));
+  return ranks.reduce((best, r) =>
+    priorityOf(group, { rank: r, nodes }) > priorityOf(group, { rank: best, nodes }) ? r : best,
+  );
 }
 
 describe('balanced priorities', () => {
@@ -21,12 +30,18 @@ describe('balanced priorities', () => {
 
   test('with one node down, its groups spread: no survivor takes more than ceil(groups / (nodes - 1)) + 1', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 2, max: 16 }), fc.integer({ min: 1, max: 254 }), fc.nat(), (nodes, groups, down) => {
-        const alive = Array.from({ length: nodes }, (_, r) => r).filter((r) => r !== down % nodes);
-        const counts = new Map<number, number>();
-        for (let g = 0; g < groups; g++) counts.set(winner(g, alive, nodes), (counts.get(winner(g, alive, nodes)) ?? 0) + 1);
-        expect(Math.max(...counts.values())).toBeLessThanOrEqual(Math.ceil(groups / (nodes - 1)) + 1);
-      }),
+      fc.property(
+        fc.integer({ min: 2, max: 16 }),
+        fc.integer({ min: 1, max: 254 }),
+        fc.nat(),
+        (nodes, groups, down) => {
+          const alive = Array.from({ length: nodes }, (_, r) => r).filter((r) => r !== down % nodes);
+          const counts = new Map<number, number>();
+          for (let g = 0; g < groups; g++)
+            counts.set(winner(g, alive, nodes), (counts.get(winner(g, alive, nodes)) ?? 0) + 1);
+          expect(Math.max(...counts.values())).toBeLessThanOrEqual(Math.ceil(groups / (nodes - 1)) + 1);
+        },
+      ),
     );
   });
 
@@ -55,17 +70,21 @@ describe('balanced priorities', () => {
     expect(peers.map((p) => rankByAddress(p, peers)?.rank)).toEqual([1, 0, 2]);
     expect(rankByAddress('192.0.2.10', [...peers].reverse())).toEqual({ rank: 1, nodes: 3 });
     expect(rankByAddress('192.0.2.11', peers)).toBeUndefined();
-    expect(['2001:db8::a', '2001:db8::1:0', '2001:db8::9'].map((p, _, all) => rankByAddress(p, all)?.rank)).toEqual([1, 2, 0]);
+    expect(['2001:db8::a', '2001:db8::1:0', '2001:db8::9'].map((p, _, all) => rankByAddress(p, all)?.rank)).toEqual([
+      1, 2, 0,
+    ]);
   });
 
   test('multicast rank: a stable hash of the node name, within the replica count', () => {
     expect(rankByName('worker-0', 3)).toEqual(rankByName('worker-0', 3));
-    fc.assert(fc.property(fc.string(), fc.integer({ min: 1, max: 255 }), (name, replicas) => {
-      const { rank, nodes } = rankByName(name, replicas);
-      expect(nodes).toBe(replicas);
-      expect(rank).toBeGreaterThanOrEqual(0);
-      expect(rank).toBeLessThan(replicas);
-    }));
+    fc.assert(
+      fc.property(fc.string(), fc.integer({ min: 1, max: 255 }), (name, replicas) => {
+        const { rank, nodes } = rankByName(name, replicas);
+        expect(nodes).toBe(replicas);
+        expect(rank).toBeGreaterThanOrEqual(0);
+        expect(rank).toBeLessThan(replicas);
+      }),
+    );
     // Not constant: different names land on different ranks.
     expect(new Set(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((n) => rankByName(n, 3).rank)).size).toBeGreaterThan(1);
   });

@@ -36,12 +36,21 @@ const CASES: ReadonlyArray<{ name: string; script: string; accepted: boolean; ke
   { name: 'mode 0711 (the shell cannot read it)', script: 'noread.sh', accepted: false, keepalived: 'failing' },
   // A failed exec counts as a passed check in keepalived 2.2.7: health checking silently off.
   { name: 'a directory', script: 'dir.sh', accepted: false, keepalived: 'succeeded' },
-  { name: 'an interpreter the machine lacks (the body would exit 1)', script: 'interp.sh', accepted: false, keepalived: 'succeeded' },
+  {
+    name: 'an interpreter the machine lacks (the body would exit 1)',
+    script: 'interp.sh',
+    accepted: false,
+    keepalived: 'succeeded',
+  },
 ];
 
 /** The `global_defs` block the agent renders. */
 function renderedGlobalDefs(): string {
-  const read = fromEnv({ OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.100', OPENSHIFT_HA_MONITOR_PORT: '0', OPENSHIFT_HA_CONFIG_NAME: 'sc' });
+  const read = fromEnv({
+    OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.100',
+    OPENSHIFT_HA_MONITOR_PORT: '0',
+    OPENSHIFT_HA_CONFIG_NAME: 'sc',
+  });
   if (!read.ok) throw new Error(JSON.stringify(read.issues));
   const rendered = renderKeepalivedConf(read.settings, { address: '192.0.2.1', name: 'n' });
   if (!rendered.ok) throw new Error(JSON.stringify(rendered.issues));
@@ -62,7 +71,12 @@ function config(dir: string): string {
 /** keepalived's verdict on case i, or undefined while it has said nothing about it. */
 function outcomeOf(log: string, i: number, path: string): Outcome | undefined {
   const lines = log.split('\n');
-  const about = (l: string): boolean => l.includes(`chk_${i} `) || l.includes(`chk_${i})`) || l.includes(`chk_${i}\``) || l.includes(`'${path}'`) || l.includes(` ${path} `);
+  const about = (l: string): boolean =>
+    l.includes(`chk_${i} `) ||
+    l.includes(`chk_${i})`) ||
+    l.includes(`chk_${i}\``) ||
+    l.includes(`'${path}'`) ||
+    l.includes(` ${path} `);
   if (lines.some((l) => about(l) && /disabling|Disabling|WARNING|Unsafe|cannot be accessed/.test(l))) return 'disabled';
   if (lines.some((l) => l.includes(`Script \`chk_${i}\` now returning`))) return 'failing';
   if (lines.some((l) => l.includes(`VRRP_Script(chk_${i}) succeeded`))) return 'succeeded';
@@ -81,12 +95,37 @@ suite(`the script check agrees with keepalived${reason ? ` (skipped: ${reason})`
     sh('ip', '-n', NS, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'peer0');
     sh('ip', '-n', NS, 'addr', 'add', '192.0.2.1/24', 'dev', 'eth0');
     sh('ip', '-n', NS, 'link', 'set', 'eth0', 'up');
-    const daemon = spawn('ip', ['netns', 'exec', NS, 'keepalived', '--dont-fork', '--log-console', '--no-syslog', '--vrrp', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const daemon = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        NS,
+        'keepalived',
+        '--dont-fork',
+        '--log-console',
+        '--no-syslog',
+        '--vrrp',
+        '-f',
+        join(dir, 'keepalived.conf'),
+        '-p',
+        join(dir, 'k.pid'),
+        '-r',
+        join(dir, 'v.pid'),
+        '-c',
+        join(dir, 'c.pid'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const exited = new Promise((resolve) => daemon.on('exit', resolve));
     daemon.stdout.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
     daemon.stderr.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
     try {
-      await waitFor('a verdict on every script', () => CASES.every((c, i) => outcomeOf(log, i, join(dir, c.script)) !== undefined), 15_000);
+      await waitFor(
+        'a verdict on every script',
+        () => CASES.every((c, i) => outcomeOf(log, i, join(dir, c.script)) !== undefined),
+        15_000,
+      );
     } finally {
       daemon.kill('SIGTERM');
       await exited;
@@ -101,6 +140,9 @@ suite(`the script check agrees with keepalived${reason ? ` (skipped: ${reason})`
   test.each(CASES.map((c, i) => [c.name, c, i] as const))('%s', (_name, c, i) => {
     const path = join(dir, c.script);
     const problem = scriptProblem(path, resolveScriptUser('nobody', nodeScriptFs), nodeScriptFs);
-    expect({ accepted: problem === undefined, keepalived: outcomeOf(log, i, path) }).toEqual({ accepted: c.accepted, keepalived: c.keepalived });
+    expect({ accepted: problem === undefined, keepalived: outcomeOf(log, i, path) }).toEqual({
+      accepted: c.accepted,
+      keepalived: c.keepalived,
+    });
   });
 });

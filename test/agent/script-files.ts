@@ -37,6 +37,13 @@ export function makeScriptTree(): string {
     writeFileSync(join(dir, file), text);
     chmodSync(join(dir, file), mode);
   }
-  for (const [sub, mode] of Object.entries({ '.': 0o755, 'dir.sh': 0o755, cm: 0o777, 'cm/..2026_01_01': 0o755, private: 0o700 })) chmodSync(join(dir, sub), mode);
+  for (const [sub, mode] of Object.entries({
+    '.': 0o755,
+    'dir.sh': 0o755,
+    cm: 0o777,
+    'cm/..2026_01_01': 0o755,
+    private: 0o700,
+  }))
+    chmodSync(join(dir, sub), mode);
   return dir;
 }

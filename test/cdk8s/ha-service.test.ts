@@ -17,7 +17,11 @@ function routerWorkload(chart: Chart, replicas: number): kplus.Deployment {
 describe('HaService', () => {
   test('follows a cdk8s-plus host-network workload', () => {
     const chart = Testing.chart();
-    const ha = new HaService(chart, 'router-vips', { exposure: 'hostNetwork', workload: routerWorkload(chart, 3), virtualIps: '192.0.2.1-2' });
+    const ha = new HaService(chart, 'router-vips', {
+      exposure: 'hostNetwork',
+      workload: routerWorkload(chart, 3),
+      virtualIps: '192.0.2.1-2',
+    });
     const deployment = (Testing.synth(chart) as Obj[]).find((o) => o.metadata.name === 'ipf-router-vips')!;
     expect(deployment.spec.replicas).toBe(3);
     expect(deployment.spec.template.spec.nodeSelector).toEqual({ edge: 'true' });
@@ -28,7 +32,12 @@ describe('HaService', () => {
   test("refuses replicas that differ from the workload's at synth, naming both", () => {
     const app = Testing.app();
     const chart = new Chart(app, 'edge');
-    new HaService(chart, 'router-vips', { exposure: 'hostNetwork', workload: routerWorkload(chart, 3), virtualIps: '192.0.2.1', replicas: 2 });
+    new HaService(chart, 'router-vips', {
+      exposure: 'hostNetwork',
+      workload: routerWorkload(chart, 3),
+      virtualIps: '192.0.2.1',
+      replicas: 2,
+    });
     expect(() => app.synth()).toThrow(
       "[edge/router-vips] 'replicas' 2 differs from the 3 replicas of 'edge/router': some nodes would never serve or never get traffic; use 3, or leave it out",
     );
@@ -38,8 +47,15 @@ describe('HaService', () => {
     const app = Testing.app();
     const chart = new Chart(app, 'c');
     new ExternalIpPool(chart, 'pool', { cidr: '192.0.2.0/29' });
-    new HaService(chart, 'web', { exposure: 'nodePort', virtualIps: '192.0.2.3', selector: { app: 'web' }, ports: [{ port: 80, nodePort: 30080 }] });
-    expect(() => app.synth()).toThrow(/\[c\/web\/Failover\] 'virtualIps' "192\.0\.2\.3" is already served by 'c\/pool\/Failover'/);
+    new HaService(chart, 'web', {
+      exposure: 'nodePort',
+      virtualIps: '192.0.2.3',
+      selector: { app: 'web' },
+      ports: [{ port: 80, nodePort: 30080 }],
+    });
+    expect(() => app.synth()).toThrow(
+      /\[c\/web\/Failover\] 'virtualIps' "192\.0\.2\.3" is already served by 'c\/pool\/Failover'/,
+    );
   });
 });
 
@@ -49,10 +65,19 @@ describe('ExternalIpPool', () => {
     const pool = new ExternalIpPool(chart, 'pool', { cidr: '192.0.2.0/29', monitorPort: 0 });
     const objects = Testing.synth(chart) as Obj[];
     expect(objects.find((o) => o.kind === 'Network')!.metadata).toEqual({ name: 'cluster' });
-    expect(pool.failover?.virtualIps).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.5', '192.0.2.6']);
+    expect(pool.failover?.virtualIps).toEqual([
+      '192.0.2.1',
+      '192.0.2.2',
+      '192.0.2.3',
+      '192.0.2.4',
+      '192.0.2.5',
+      '192.0.2.6',
+    ]);
     expect(pool.failover?.env.OPENSHIFT_HA_MONITOR_PORT).toBe('0');
     expect(pool.allocate('x')).toEqual(pool.allocate('x'));
-    expect(() => pool.allocate('y', 10)).toThrow("c/pool: 'count' 10 addresses do not fit: 5 of 192.0.2.0/29 are free; ask for fewer or use a larger pool");
+    expect(() => pool.allocate('y', 10)).toThrow(
+      "c/pool: 'count' 10 addresses do not fit: 5 of 192.0.2.0/29 are free; ask for fewer or use a larger pool",
+    );
   });
 
   test('refuses a range over /24 and a second pool, and synthesizes nothing', () => {
@@ -82,19 +107,37 @@ describe('props of the wrong kind or shape fail synth naming the path, never a T
     }
     throw new Error('expected synth to fail');
   };
-  const web = { exposure: 'externalIp', virtualIps: '192.0.2.1', selector: { app: 'web' }, ports: [{ port: 443 }] } as const;
+  const web = {
+    exposure: 'externalIp',
+    virtualIps: '192.0.2.1',
+    selector: { app: 'web' },
+    ports: [{ port: 443 }],
+  } as const;
 
   test('a pool or workload that is not a construct of the right kind', () => {
-    expect(synthErrors((chart) => new HaService(chart, 'web', { ...web, virtualIps: undefined, pool: 'external-ips' as never }))).toContain(
-      `[c/web] 'pool' "external-ips" is not an ExternalIpPool; pass an ExternalIpPool, or leave it out`,
-    );
-    expect(synthErrors((chart) => new HaService(chart, 'router', { exposure: 'hostNetwork', virtualIps: '192.0.2.1', workload: { spec: {} } as never }))).toContain(
+    expect(
+      synthErrors(
+        (chart) => new HaService(chart, 'web', { ...web, virtualIps: undefined, pool: 'external-ips' as never }),
+      ),
+    ).toContain(`[c/web] 'pool' "external-ips" is not an ExternalIpPool; pass an ExternalIpPool, or leave it out`);
+    expect(
+      synthErrors(
+        (chart) =>
+          new HaService(chart, 'router', {
+            exposure: 'hostNetwork',
+            virtualIps: '192.0.2.1',
+            workload: { spec: {} } as never,
+          }),
+      ),
+    ).toContain(
       `[c/router] 'workload' {"spec":{}} is not a Deployment construct; pass a Deployment construct, or leave it out`,
     );
   });
 
   test('ports, selector and virtualIps of the wrong shape, each once', () => {
-    const message = synthErrors((chart) => new HaService(chart, 'web', { ...web, virtualIps: 5, ports: { port: 443 }, selector: 'web' } as never));
+    const message = synthErrors(
+      (chart) => new HaService(chart, 'web', { ...web, virtualIps: 5, ports: { port: 443 }, selector: 'web' } as never),
+    );
     expect(message.split('\n').filter((l) => l.includes('[c/web]'))).toHaveLength(3);
     expect(message).toMatch(/'virtualIps' 5 is not a string or list of strings/);
     expect(message).toMatch(/'ports' \{"port":443\} is not a list of ports/);
@@ -103,7 +146,9 @@ describe('props of the wrong kind or shape fail synth naming the path, never a T
 
   test('a bad cidr is reported once, not once per address', () => {
     const message = synthErrors((chart) => new ExternalIpPool(chart, 'pool', { cidr: '127.0.0.0/24' }));
-    expect(message).toBe("Validation failed with the following errors:\n  [c/pool] 'cidr' \"127.0.0.0/24\" holds 127.0.0.1, a loopback address, which cannot be a VIP; use a range of addresses reachable from outside the cluster");
+    expect(message).toBe(
+      'Validation failed with the following errors:\n  [c/pool] \'cidr\' "127.0.0.0/24" holds 127.0.0.1, a loopback address, which cannot be a VIP; use a range of addresses reachable from outside the cluster',
+    );
   });
 });
 
@@ -127,8 +172,17 @@ describe('node.defaultChild is the main object, as cdk8s escape hatches expect',
   test("a Service's HaService gives the Service, a hostNetwork one none, a pool its Network patch", () => {
     const chart = Testing.chart();
     const pool = new ExternalIpPool(chart, 'pool', { cidr: '192.0.2.0/28' });
-    const service = new HaService(chart, 'db', { exposure: 'externalIp', pool, ports: [{ port: 5432 }], selector: { app: 'db' } });
-    const router = new HaService(chart, 'router-vips', { exposure: 'hostNetwork', workload: routerWorkload(chart, 2), virtualIps: '198.51.100.1' });
+    const service = new HaService(chart, 'db', {
+      exposure: 'externalIp',
+      pool,
+      ports: [{ port: 5432 }],
+      selector: { app: 'db' },
+    });
+    const router = new HaService(chart, 'router-vips', {
+      exposure: 'hostNetwork',
+      workload: routerWorkload(chart, 2),
+      virtualIps: '198.51.100.1',
+    });
     expect(service.service).toBeDefined();
     expect(service.node.defaultChild).toBe(service.service);
     expect(router.node.defaultChild).toBeUndefined();

@@ -26,7 +26,11 @@ describe('IpFailoverRemoval', () => {
     expect(pod.containers[0].securityContext).toEqual({ privileged: true, runAsUser: 0 });
     expect(pod.containers[0].image).toBe(DEFAULT_IMAGE);
     const env = Object.fromEntries(pod.containers[0].env.map((e: Obj) => [e.name, e.value]));
-    expect(env).toMatchObject({ OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.10-12', OPENSHIFT_HA_NETWORK_INTERFACE: 'ens3', OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT' });
+    expect(env).toMatchObject({
+      OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.10-12',
+      OPENSHIFT_HA_NETWORK_INTERFACE: 'ens3',
+      OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT',
+    });
   });
 
   test('keeps the service account the Jobs need and lists the ConfigMaps left to delete', () => {
@@ -61,21 +65,45 @@ describe('IpFailoverRemoval', () => {
 
     test.each([
       ["ipfailover's own image, at another registry", 'quay.example/ipfailover:1.2.3', 'quay.example/ipfailover:1.2.3'],
-      ['ours at a registry with a port, untagged', 'registry.example:5000/ipfailover', 'registry.example:5000/ipfailover'],
-      ['ours, whatever its tag says', 'quay.example/ipfailover:keepalived-ipfailover-compat', 'quay.example/ipfailover:keepalived-ipfailover-compat'],
+      [
+        'ours at a registry with a port, untagged',
+        'registry.example:5000/ipfailover',
+        'registry.example:5000/ipfailover',
+      ],
+      [
+        'ours, whatever its tag says',
+        'quay.example/ipfailover:keepalived-ipfailover-compat',
+        'quay.example/ipfailover:keepalived-ipfailover-compat',
+      ],
       ["Red Hat's image", 'registry.redhat.io/openshift4/ose-keepalived-ipfailover-rhel9:v4.17', DEFAULT_IMAGE],
-      ["Red Hat's image by digest", `registry.redhat.io/openshift4/ose-keepalived-ipfailover@sha256:${'a'.repeat(64)}`, DEFAULT_IMAGE],
-      ['a mirror of it on a registry with a port', 'mirror.example:5000/ocp/ose-keepalived-ipfailover:v4.16', DEFAULT_IMAGE],
+      [
+        "Red Hat's image by digest",
+        `registry.redhat.io/openshift4/ose-keepalived-ipfailover@sha256:${'a'.repeat(64)}`,
+        DEFAULT_IMAGE,
+      ],
+      [
+        'a mirror of it on a registry with a port',
+        'mirror.example:5000/ocp/ose-keepalived-ipfailover:v4.16',
+        DEFAULT_IMAGE,
+      ],
     ])("by default, for %s: the instance's image unless it is Red Hat's", (_name, image, expected) => {
       expect(imageOf({ image })).toBe(expected);
     });
 
     test('removalImage wins', () => {
-      expect(imageOf({ image: 'registry.redhat.io/openshift4/ose-keepalived-ipfailover-rhel9:v4.17', removalImage: 'quay.example/ipfailover:1.2.3' })).toBe('quay.example/ipfailover:1.2.3');
+      expect(
+        imageOf({
+          image: 'registry.redhat.io/openshift4/ose-keepalived-ipfailover-rhel9:v4.17',
+          removalImage: 'quay.example/ipfailover:1.2.3',
+        }),
+      ).toBe('quay.example/ipfailover:1.2.3');
     });
 
     test.each([
-      ['nginx latest', `[c/router] 'removalImage' "nginx latest" is not an image reference; use registry/name:tag or name@sha256:digest`],
+      [
+        'nginx latest',
+        `[c/router] 'removalImage' "nginx latest" is not an image reference; use registry/name:tag or name@sha256:digest`,
+      ],
       [
         'registry.redhat.io/openshift4/ose-keepalived-ipfailover-rhel9:v4.17',
         `[c/router] 'removalImage' "registry.redhat.io/openshift4/ose-keepalived-ipfailover-rhel9:v4.17" is Red Hat's keepalived-ipfailover image, which has no ipfailover remove command; use ipfailover's image (${DEFAULT_IMAGE}), or leave it out`,
@@ -90,6 +118,8 @@ describe('IpFailoverRemoval', () => {
   test('refuses a removal without nodes, naming the prop', () => {
     const app = new App({ outdir: Testing.app().outdir });
     new IpFailoverRemoval(new Chart(app, 'c'), 'router', { ...props, nodes: [] });
-    expect(() => app.synth()).toThrow("[c/router] 'nodes' [] lists no node; list the hostnames of the nodes the failover pods ran on");
+    expect(() => app.synth()).toThrow(
+      "[c/router] 'nodes' [] lists no node; list the hostnames of the nodes the failover pods ran on",
+    );
   });
 });

@@ -24,7 +24,12 @@ function routerAndGeoCache(): App {
   const app = Testing.app();
   const chart = new Chart(app, 'geo', { namespace: 'ipfailover' });
   const nodeSelector = { 'ha-svc-nodes': 'geo-us-west' };
-  new IpFailover(chart, 'ipf-ha-router-us-west', { virtualIps: '203.0.113.101-105', monitorPort: 80, replicas: 5, nodeSelector });
+  new IpFailover(chart, 'ipf-ha-router-us-west', {
+    virtualIps: '203.0.113.101-105',
+    monitorPort: 80,
+    replicas: 5,
+    nodeSelector,
+  });
   new IpFailover(chart, 'ipf-ha-geo-cache', {
     virtualIps: ['198.51.100.101-103', '198.51.100.104', '198.51.100.105'],
     vipGroups: 2,
@@ -61,7 +66,11 @@ describe('two instances on the same nodes (router + geo-cache)', () => {
   test('binds the account to the privileged and hostnetwork SCC cluster roles in its namespace', () => {
     for (const scc of ['privileged', 'hostnetwork']) {
       const binding = find(objects, 'RoleBinding', `ipfailover-scc-${scc}`);
-      expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `system:openshift:scc:${scc}` });
+      expect(binding.roleRef).toEqual({
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: `system:openshift:scc:${scc}`,
+      });
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'ipfailover', namespace: 'ipfailover' }]);
     }
   });
@@ -74,15 +83,23 @@ describe('two instances on the same nodes (router + geo-cache)', () => {
     const ports = ['ipf-ha-router-us-west', 'ipf-ha-geo-cache'].map(
       (name) => find(objects, 'Deployment', name).spec.template.spec.containers[0].ports[0],
     );
-    expect(ports).toEqual([{ containerPort: 63000, hostPort: 63000 }, { containerPort: 63005, hostPort: 63005 }]);
+    expect(ports).toEqual([
+      { containerPort: 63000, hostPort: 63000 },
+      { containerPort: 63005, hostPort: 63005 },
+    ]);
   });
 
   test('exposes the plan as read-only properties', () => {
     const chart = app.charts[0]!;
-    const [router, geo] = ['ipf-ha-router-us-west', 'ipf-ha-geo-cache'].map((id) => chart.node.findChild(id) as IpFailover);
+    const [router, geo] = ['ipf-ha-router-us-west', 'ipf-ha-geo-cache'].map(
+      (id) => chart.node.findChild(id) as IpFailover,
+    );
     expect(router!.vrrpIds).toEqual([1, 2, 3, 4, 5]);
     expect(geo!.vrrpIds).toEqual([6, 7]);
-    expect(geo!.groups).toEqual([['198.51.100.101', '198.51.100.102', '198.51.100.103'], ['198.51.100.104', '198.51.100.105']]);
+    expect(geo!.groups).toEqual([
+      ['198.51.100.101', '198.51.100.102', '198.51.100.103'],
+      ['198.51.100.104', '198.51.100.105'],
+    ]);
     expect(geo!.env.OPENSHIFT_HA_PREEMPTION).toBe('nopreempt');
     expect(geo!.deployment.name).toBe('ipf-ha-geo-cache');
   });
@@ -90,7 +107,10 @@ describe('two instances on the same nodes (router + geo-cache)', () => {
   test('mounts the inline check script from its ConfigMap with mode 0755', () => {
     const geo = find(objects, 'Deployment', 'ipf-ha-geo-cache');
     const pod = geo.spec.template.spec;
-    expect(pod.volumes).toContainEqual({ name: 'config-volume', configMap: { name: 'ipf-ha-geo-cache-scripts', defaultMode: 0o755 } });
+    expect(pod.volumes).toContainEqual({
+      name: 'config-volume',
+      configMap: { name: 'ipf-ha-geo-cache-scripts', defaultMode: 0o755 },
+    });
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'config-volume', mountPath: '/etc/keepalive' });
     expect(envOf(geo).OPENSHIFT_HA_CHECK_SCRIPT).toBe('/etc/keepalive/check.sh');
     expect(find(objects, 'ConfigMap', 'ipf-ha-geo-cache-scripts').data['check.sh']).toMatch(/^#!\/bin\/sh\n/);
@@ -104,7 +124,9 @@ describe('two instances on the same nodes (router + geo-cache)', () => {
 
 describe("the docs' example Deployment", () => {
   // YAML 1.1, as kubectl reads it: `defaultMode: 0755` is octal (493).
-  const documented = parse(readFileSync(join(__dirname, '../fixtures/docs-deployment.yaml'), 'utf8'), { version: '1.1' }) as Obj;
+  const documented = parse(readFileSync(join(__dirname, '../fixtures/docs-deployment.yaml'), 'utf8'), {
+    version: '1.1',
+  }) as Obj;
 
   /** The docs' instance as props, with the given check script. */
   const docsProps = (checkScript: ScriptSource): IpFailoverProps => ({
@@ -152,13 +174,27 @@ describe("the docs' example Deployment", () => {
 
   test("with the docs' own ConfigMap: the same path; the volume projects the one key", () => {
     const chart = Testing.chart();
-    new IpFailover(chart, 'ipfailover-keepalived', docsProps({ configMap: 'keepalived-checkscript', key: 'mycheckscript.sh' }));
+    new IpFailover(
+      chart,
+      'ipfailover-keepalived',
+      docsProps({ configMap: 'keepalived-checkscript', key: 'mycheckscript.sh' }),
+    );
     const ours = find(Testing.synth(chart) as Obj[], 'Deployment', 'ipfailover-keepalived');
     const { expected } = expectedDeployment();
     // OPENSHIFT_HA_CHECK_SCRIPT stays /etc/keepalive/mycheckscript.sh, as documented.
     expected.spec.template.spec.volumes[3] = {
       name: 'config-volume',
-      projected: { defaultMode: 0o755, sources: [{ configMap: { name: 'keepalived-checkscript', items: [{ key: 'mycheckscript.sh', path: 'mycheckscript.sh' }] } }] },
+      projected: {
+        defaultMode: 0o755,
+        sources: [
+          {
+            configMap: {
+              name: 'keepalived-checkscript',
+              items: [{ key: 'mycheckscript.sh', path: 'mycheckscript.sh' }],
+            },
+          },
+        ],
+      },
     };
     expect(ours).toEqual(expected);
     expect(() => validateAgainstSchema(ours as never)).not.toThrow();
@@ -178,7 +214,7 @@ describe('validation', () => {
         'Validation failed with the following errors:',
         "  [edge/cache] 'virtualIps' \"192.0.2.5\" is already served by 'edge/router'; give each VIP to one instance only",
         "  [edge/cache] 'vrrpIdOffset' 10 overlaps 'edge/router' (IDs 8..12); use 0 (first free)",
-        "  [edge/broken] 'virtualIps' \"10.0.0.4-2\" ends before it starts; write 10.0.0.2-4",
+        '  [edge/broken] \'virtualIps\' "10.0.0.4-2" ends before it starts; write 10.0.0.2-4',
         "  [edge/broken] 'monitorPort' -1 is not a port; use a whole number from 0 to 65535",
       ].join('\n'),
     );
@@ -190,7 +226,9 @@ describe('validation', () => {
     const bad = new IpFailover(chart, 'bad', { virtualIps: 'nope' });
     expect(bad.apiObjects).toEqual([]);
     expect(bad.planned).toBe(false);
-    expect(() => bad.deployment).toThrow(/bad has no Deployment because its props are invalid:\n.*'virtualIps' "nope" is not an IP address/);
+    expect(() => bad.deployment).toThrow(
+      /bad has no Deployment because its props are invalid:\n.*'virtualIps' "nope" is not an IP address/,
+    );
   });
 
   test('planners are per app: the same VIPs in two apps do not conflict', () => {
@@ -221,7 +259,10 @@ describe('validation', () => {
 describe('RHOSP (openstack prop)', () => {
   test('synthesizes the allowed-address-pair scripts as a ConfigMap beside the Deployment', () => {
     const chart = Testing.chart();
-    new IpFailover(chart, 'db', { virtualIps: '192.0.2.30-31', openstack: { portIds: ['6f1e2a3b-0000-4000-8000-000000000001', 'worker-1-port'] } });
+    new IpFailover(chart, 'db', {
+      virtualIps: '192.0.2.30-31',
+      openstack: { portIds: ['6f1e2a3b-0000-4000-8000-000000000001', 'worker-1-port'] },
+    });
     const objects = Testing.synth(chart) as Obj[];
     const scripts = find(objects, 'ConfigMap', 'db-rhosp');
     expect(scripts.metadata.labels).toEqual({ ipfailover: 'db' });
@@ -239,7 +280,7 @@ describe('RHOSP (openstack prop)', () => {
     new IpFailover(chart, 'b', { virtualIps: '192.0.2.2', openstack: { portIds: [] } });
     expect(() => app.synth()).toThrow(
       [
-        "[c/a] 'openstack.portIds' \"port; reboot\" is not an OpenStack port ID; use the port UUID from `openstack port list`",
+        '[c/a] \'openstack.portIds\' "port; reboot" is not an OpenStack port ID; use the port UUID from `openstack port list`',
         "  [c/b] 'openstack.portIds' [] lists no port; give the Neutron port IDs of the nodes",
       ].join('\n'),
     );
@@ -254,10 +295,10 @@ describe('RHOSP (openstack prop)', () => {
     new IpFailover(chart, 'd', { virtualIps: '192.0.2.4', openstack: { portIds: ['p1', 'p1'] } });
     expect(() => app.synth()).toThrow(
       [
-        "[c/a] 'openstack.portIds' \"abc\" is not a list of port IDs; give portIds: [\"abc\"]",
-        "  [c/b] 'openstack.portIds' \"-h\" is not an OpenStack port ID; use the port UUID from `openstack port list`",
-        "  [c/c] 'openstack' null is not an object; give { portIds: [\"<port UUID>\", …] }",
-        "  [c/d] 'openstack.portIds' \"p1\" is listed twice; list each port once",
+        '[c/a] \'openstack.portIds\' "abc" is not a list of port IDs; give portIds: ["abc"]',
+        '  [c/b] \'openstack.portIds\' "-h" is not an OpenStack port ID; use the port UUID from `openstack port list`',
+        '  [c/c] \'openstack\' null is not an object; give { portIds: ["<port UUID>", …] }',
+        '  [c/d] \'openstack.portIds\' "p1" is listed twice; list each port once',
       ].join('\n'),
     );
   });

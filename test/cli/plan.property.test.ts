@@ -15,7 +15,9 @@ import { runPlan } from '../../lib/cli/plan';
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const RUNS = Number(process.env.PLAN_RUNS ?? 300);
-const docs = parse(readFileSync(join(__dirname, '..', 'fixtures', 'docs-deployment.yaml'), 'utf8'), { version: '1.1' }) as Obj;
+const docs = parse(readFileSync(join(__dirname, '..', 'fixtures', 'docs-deployment.yaml'), 'utf8'), {
+  version: '1.1',
+}) as Obj;
 
 /** Paths into the docs' Deployment worth breaking. */
 const PATHS: ReadonlyArray<readonly (string | number)[]> = [
@@ -43,19 +45,56 @@ function setAt(obj: Obj, path: readonly (string | number)[], value: unknown): Ob
 }
 
 /** Strings a terminal would act on, beside ordinary ones. */
-const nasty = fc.constantFrom('\u001b[2J', 'a\nforged', '\u009b31m', '\u202eevil', '\u0000', '0', '80', '1.1.1.1-2', 'OPENSHIFT_HA_VIRTUAL_IPS');
+const nasty = fc.constantFrom(
+  '\u001b[2J',
+  'a\nforged',
+  '\u009b31m',
+  '\u202eevil',
+  '\u0000',
+  '0',
+  '80',
+  '1.1.1.1-2',
+  'OPENSHIFT_HA_VIRTUAL_IPS',
+);
 const value = fc.letrec((tie) => ({
-  any: fc.oneof({ maxDepth: 3 }, fc.string(), nasty, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(tie('any'), { maxLength: 3 }), fc.dictionary(fc.oneof(fc.string(), nasty), tie('any'), { maxKeys: 3 })),
+  any: fc.oneof(
+    { maxDepth: 3 },
+    fc.string(),
+    nasty,
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('any'), { maxLength: 3 }),
+    fc.dictionary(fc.oneof(fc.string(), nasty), tie('any'), { maxKeys: 3 }),
+  ),
 })).any;
 
 const document = fc
-  .tuple(fc.array(fc.tuple(fc.constantFrom(...PATHS), value), { maxLength: 3 }), fc.constantFrom('plain', 'list', 'array'), fc.constantFrom('yaml', 'json'))
+  .tuple(
+    fc.array(fc.tuple(fc.constantFrom(...PATHS), value), { maxLength: 3 }),
+    fc.constantFrom('plain', 'list', 'array'),
+    fc.constantFrom('yaml', 'json'),
+  )
   .map(([changes, wrap, format]) => {
     const changed = changes.reduce((obj, [path, v]) => setAt(obj, path, v), docs);
-    const wrapped = wrap === 'list' ? { apiVersion: 'v1', kind: 'List', items: [changed, docs] } : wrap === 'array' ? [changed] : changed;
+    const wrapped =
+      wrap === 'list'
+        ? { apiVersion: 'v1', kind: 'List', items: [changed, docs] }
+        : wrap === 'array'
+          ? [changed]
+          : changed;
     return { name: `x.${format}`, text: format === 'json' ? JSON.stringify(wrapped) : stringify(wrapped) };
   });
-const broken = fc.constantFrom('{', 'a: [', 'key: "unterminated', '*nowhere', 'a: &x [*x]', '- a\n b: c\n  - d', '\u001b[2J: [');
+const broken = fc.constantFrom(
+  '{',
+  'a: [',
+  'key: "unterminated',
+  '*nowhere',
+  'a: &x [*x]',
+  '- a\n b: c\n  - d',
+  '\u001b[2J: [',
+);
 const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), broken).map((t) => ({ name: 'x.yaml', text: t }));
 
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/; // eslint-disable-line no-control-regex
@@ -69,7 +108,10 @@ test(`plan on ${RUNS} arbitrary inputs: exit 0, 1 or 2, never a throw, never a c
         writeFileSync(join(dir, file.name), file.text);
         let stdout = '';
         let stderr = '';
-        const code = runPlan({ paths: [join(dir, file.name)] }, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env: {} });
+        const code = runPlan(
+          { paths: [join(dir, file.name)] },
+          { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env: {} },
+        );
         rmSync(join(dir, file.name));
         expect([0, 1, 2]).toContain(code);
         if (code === 2) expect(stdout).toBe('');

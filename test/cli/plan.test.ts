@@ -20,7 +20,9 @@ function run(options: PlanOptions, tty = false): { code: number; stdout: string;
   return { code, stdout, stderr };
 }
 
-const docsDeployment = (): Record<string, any> => // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const docsDeployment = (): Obj =>
   parse(readFileSync(join(root, 'test/fixtures/docs-deployment.yaml'), 'utf8'), { version: '1.1' });
 
 describe('ipfailover plan', () => {
@@ -63,7 +65,17 @@ describe('ipfailover plan', () => {
     writeFileSync(join(dir, 'docs.yaml'), readFileSync(join(root, 'test/fixtures/docs-deployment.yaml')));
     const { code, stdout } = run({ paths: [dir], json: true });
     expect(JSON.parse(stdout)).toEqual({
-      instances: [{ namespace: 'default', name: 'ipfailover-keepalived', virtualIps: '1.1.1.1-2', groups: 2, vrrpIds: { first: 1, last: 2 }, monitorPort: 30060, replicas: 2 }],
+      instances: [
+        {
+          namespace: 'default',
+          name: 'ipfailover-keepalived',
+          virtualIps: '1.1.1.1-2',
+          groups: 2,
+          vrrpIds: { first: 1, last: 2 },
+          monitorPort: 30060,
+          replicas: 2,
+        },
+      ],
       groupsUsed: 2,
       groupLimit: 254,
       freeVrrpIds: [{ first: 3, last: 255 }],
@@ -80,13 +92,19 @@ describe('ipfailover plan', () => {
     writeFileSync(join(dir, 'x.json'), JSON.stringify(bad));
     expect(run({ paths: [dir] }, false).stdout).not.toContain('\x1b[');
     const tty = run({ paths: [dir] }, true);
-    expect(tty.stdout).toContain("\x1b[31mdefault/ipfailover-keepalived: 'OPENSHIFT_HA_REPLICA_COUNT' 2 differs from spec.replicas 3; make them equal, as the docs require\x1b[0m");
+    expect(tty.stdout).toContain(
+      "\x1b[31mdefault/ipfailover-keepalived: 'OPENSHIFT_HA_REPLICA_COUNT' 2 differs from spec.replicas 3; make them equal, as the docs require\x1b[0m",
+    );
     expect(tty.code).toBe(1);
   });
 
   test('bad input: exit 2 with one reason on stderr and nothing on stdout', () => {
     const missing = run({ paths: ['/nonexistent/dir'] });
-    expect([missing.code, missing.stdout, missing.stderr]).toEqual([2, '', 'ipfailover plan: /nonexistent/dir: no such file or directory\n']);
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([
+      2,
+      '',
+      'ipfailover plan: /nonexistent/dir: no such file or directory\n',
+    ]);
     const failing = run({ paths: [], app: 'node -e "process.exit(3)"' });
     expect([failing.code, failing.stdout]).toEqual([2, '']);
     expect(failing.stderr).toMatch(/^ipfailover plan: the app failed \(exit 3\)/);
@@ -97,7 +115,13 @@ test('planManifests reports a bad environment with the Deployment it belongs to'
   const deployment = docsDeployment();
   deployment.spec.template.spec.containers[0].env[4].value = '80; reboot';
   expect(planManifests([deployment]).issues).toEqual([
-    { path: 'default/ipfailover-keepalived', field: 'OPENSHIFT_HA_MONITOR_PORT', value: '80; reboot', problem: 'is not a port', fix: 'use a whole number from 0 to 65535' },
+    {
+      path: 'default/ipfailover-keepalived',
+      field: 'OPENSHIFT_HA_MONITOR_PORT',
+      value: '80; reboot',
+      problem: 'is not a port',
+      fix: 'use a whole number from 0 to 65535',
+    },
   ]);
 });
 
@@ -123,8 +147,13 @@ describe('ipfailover plan on unusual and hostile input', () => {
     writeFileSync(join(d, 'other.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n');
     const none = run({ paths: [d] });
     expect(none.code).toBe(0);
-    expect(none.stderr).toBe('ipfailover plan: warning: no failover Deployment found (one whose container sets OPENSHIFT_HA_VIRTUAL_IPS)\n');
-    writeFileSync(join(d, 'other.yaml'), docsYaml().replace('name: OPENSHIFT_HA_VIRTUAL_IPS', 'name: OPENSHIFT_HA_VIRTUAL_IPS 2'));
+    expect(none.stderr).toBe(
+      'ipfailover plan: warning: no failover Deployment found (one whose container sets OPENSHIFT_HA_VIRTUAL_IPS)\n',
+    );
+    writeFileSync(
+      join(d, 'other.yaml'),
+      docsYaml().replace('name: OPENSHIFT_HA_VIRTUAL_IPS', 'name: OPENSHIFT_HA_VIRTUAL_IPS 2'),
+    );
     expect(run({ paths: [d] }).stderr).toMatch(/no failover Deployment found .*callout numbers\?\): remove it\n$/);
   });
 
@@ -133,8 +162,14 @@ describe('ipfailover plan on unusual and hostile input', () => {
     execFileSync('mkfifo', [join(d, 'x.yaml')]);
     const fifo = run({ paths: [d] });
     expect([fifo.code, fifo.stdout]).toEqual([2, '']);
-    expect(fifo.stderr).toBe(`ipfailover plan: ${join(d, 'x.yaml')}: not a regular file (a FIFO, socket or device); name manifest files or directories\n`);
-    expect(run({ paths: ['/dev/zero'] })).toEqual({ code: 2, stdout: '', stderr: 'ipfailover plan: /dev/zero: not a regular file; name manifest files or directories\n' });
+    expect(fifo.stderr).toBe(
+      `ipfailover plan: ${join(d, 'x.yaml')}: not a regular file (a FIFO, socket or device); name manifest files or directories\n`,
+    );
+    expect(run({ paths: ['/dev/zero'] })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'ipfailover plan: /dev/zero: not a regular file; name manifest files or directories\n',
+    });
   });
 
   test('follows a directory link once: a link to itself or to its parent reads each file once', () => {
@@ -151,10 +186,19 @@ describe('ipfailover plan on unusual and hostile input', () => {
   test('unreadable input exits 2 naming the file: a dangling link, an alias bomb, oversized input, a bad option', () => {
     const d = dir();
     symlinkSync('nowhere.yaml', join(d, 'x.yaml'));
-    expect(run({ paths: [d] })).toEqual({ code: 2, stdout: '', stderr: `ipfailover plan: ${join(d, 'x.yaml')}: no such file or directory\n` });
+    expect(run({ paths: [d] })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `ipfailover plan: ${join(d, 'x.yaml')}: no such file or directory\n`,
+    });
     const bomb = dir();
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 10; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 10; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     writeFileSync(join(bomb, 'bomb.yaml'), `${levels.join('\n')}\n`);
     const exploded = run({ paths: [bomb] });
     expect([exploded.code, exploded.stdout]).toEqual([2, '']);
@@ -162,8 +206,16 @@ describe('ipfailover plan on unusual and hostile input', () => {
     const big = dir();
     writeFileSync(join(big, 'big.yaml'), '');
     truncateSync(join(big, 'big.yaml'), MAX_INPUT_BYTES + 1);
-    expect(run({ paths: [big] })).toEqual({ code: 2, stdout: '', stderr: `ipfailover plan: ${join(big, 'big.yaml')}: the input passes 32 MiB; plan reads manifests, name only those\n` });
-    expect(run({ paths: [d], reservedVrrpIds: '51,300' })).toMatchObject({ code: 2, stderr: 'ipfailover plan: --reserved-vrrp-ids: "300" is not a VRRP ID; list whole numbers from 1 to 255, such as 51,52\n' });
+    expect(run({ paths: [big] })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `ipfailover plan: ${join(big, 'big.yaml')}: the input passes 32 MiB; plan reads manifests, name only those\n`,
+    });
+    expect(run({ paths: [d], reservedVrrpIds: '51,300' })).toMatchObject({
+      code: 2,
+      stderr:
+        'ipfailover plan: --reserved-vrrp-ids: "300" is not a VRRP ID; list whole numbers from 1 to 255, such as 51,52\n',
+    });
   });
 
   test('escapes control characters from manifests, so names cannot move the cursor or forge lines', () => {
@@ -189,13 +241,17 @@ describe('ipfailover plan on unusual and hostile input', () => {
     writeFileSync(join(d, 'a.json'), JSON.stringify(fromSecret));
     const warned = run({ paths: [d] });
     expect(warned.code).toBe(0);
-    expect(warned.stderr).toBe('ipfailover plan: warning: default/ipfailover-keepalived: OPENSHIFT_HA_MONITOR_PORT is set from valueFrom, which plan cannot read; planned as if it were unset\n');
+    expect(warned.stderr).toBe(
+      'ipfailover plan: warning: default/ipfailover-keepalived: OPENSHIFT_HA_MONITOR_PORT is set from valueFrom, which plan cannot read; planned as if it were unset\n',
+    );
     delete port.valueFrom;
     port.value = 80;
     writeFileSync(join(d, 'a.json'), JSON.stringify(fromSecret));
     const numeric = run({ paths: [d] });
     expect(numeric.code).toBe(1);
-    expect(numeric.stdout).toContain("default/ipfailover-keepalived: 'OPENSHIFT_HA_MONITOR_PORT' 80 is not a string; quote it: the API server takes only strings as env values");
+    expect(numeric.stdout).toContain(
+      "default/ipfailover-keepalived: 'OPENSHIFT_HA_MONITOR_PORT' 80 is not a string; quote it: the API server takes only strings as env values",
+    );
   });
 
   test("takes the cluster's reserved VRRP IDs and VIPs, as the constructs do", () => {
@@ -209,7 +265,7 @@ describe('ipfailover plan on unusual and hostile input', () => {
 });
 
 test('a suggested offset stays free of the instances placed after it', () => {
-  const at = (name: string, offset: string): Record<string, any> => { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const at = (name: string, offset: string): Obj => {
     const d = docsDeployment();
     d.metadata.name = name;
     const env = d.spec.template.spec.containers[0].env as Array<{ name: string; value: string }>;

@@ -185,7 +185,9 @@ function run(label: string, command: string, args: readonly string[], cwd: strin
   const seconds = (Date.now() - start) / 1000;
   durations.push([label, seconds]);
   if (result.status !== 0) {
-    throw new Error(`${label}: \`${command} ${args.join(' ')}\` in ${cwd} exited ${result.status ?? result.signal} after ${seconds.toFixed(1)} s\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
+    throw new Error(
+      `${label}: \`${command} ${args.join(' ')}\` in ${cwd} exited ${result.status ?? result.signal} after ${seconds.toFixed(1)} s\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+    );
   }
   return { stdout: result.stdout, stderr: result.stderr };
 }
@@ -224,10 +226,15 @@ beforeAll(() => {
   // A fresh clone's files (tracked, and new ones not ignored), without dist/ or node_modules; the
   // repository's node_modules is linked in so prepack's build finds TypeScript.
   const src = join(work, 'src');
-  const listed = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8' });
+  const listed = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
   // (A node_modules or dist symlink is not matched by .gitignore's `dir/` patterns: skip them too.)
-  const files = listed.stdout.split('\0').filter((f) => f !== '' && !/^(node_modules|dist)(\/|$)/.test(f) && existsSync(join(ROOT, f)));
+  const files = listed.stdout
+    .split('\0')
+    .filter((f) => f !== '' && !/^(node_modules|dist)(\/|$)/.test(f) && existsSync(join(ROOT, f)));
   for (const file of files) {
     mkdirSync(dirname(join(src, file)), { recursive: true });
     cpSync(join(ROOT, file), join(src, file));
@@ -236,10 +243,17 @@ beforeAll(() => {
   expect(existsSync(join(src, 'dist'))).toBe(false);
 
   const packed = run('npm pack (prepack builds dist/)', 'npm', ['pack', '--json', '--pack-destination', work], src);
-  const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; size: number; unpackedSize: number; files: Array<{ path: string }> }>;
+  const [info] = JSON.parse(packed.stdout) as Array<{
+    filename: string;
+    size: number;
+    unpackedSize: number;
+    files: Array<{ path: string }>;
+  }>;
   tarball = join(work, info!.filename);
   packedFiles = info!.files.map((f) => f.path).sort();
-  console.log(`${info!.filename}: ${packedFiles.length} files, ${(info!.size / 1024).toFixed(1)} KiB packed, ${(info!.unpackedSize / 1024).toFixed(1)} KiB unpacked`);
+  console.log(
+    `${info!.filename}: ${packedFiles.length} files, ${(info!.size / 1024).toFixed(1)} KiB packed, ${(info!.unpackedSize / 1024).toFixed(1)} KiB unpacked`,
+  );
   sources = files.filter((f) => /^lib\/.*\.ts$/.test(f));
 }, 300_000);
 
@@ -291,7 +305,9 @@ describe('a `cdk8s init typescript-app` project', () => {
     });
     const install = run('cdk8s project: npm install <tarball>', 'npm', ['install', ...INSTALL_FLAGS, tarball], dir);
     expect(`${install.stdout}\n${install.stderr}`).not.toMatch(/ERESOLVE|peer dep|cdk8s-plus-28/i);
-    expect(JSON.parse(readFileSync(join(dir, 'node_modules', 'ipfailover', 'package.json'), 'utf8'))).toMatchObject({ version: pkg.version });
+    expect(JSON.parse(readFileSync(join(dir, 'node_modules', 'ipfailover', 'package.json'), 'utf8'))).toMatchObject({
+      version: pkg.version,
+    });
     expect(existsSync(join(dir, 'node_modules', 'cdk8s-plus-28'))).toBe(false);
   }, 600_000);
 
@@ -302,10 +318,17 @@ describe('a `cdk8s init typescript-app` project', () => {
 
   test('`cdk8s synth` runs the app through ts-node and writes the failover Deployments', () => {
     run('cdk8s project: npx cdk8s synth', 'npx', ['cdk8s', 'synth', '--no-check-upgrade'], dir);
-    const objects = parseAllDocuments(readFileSync(join(dir, 'dist', 'cdk8s-app.k8s.yaml'), 'utf8')).map((d) => d.toJS() as KubeObject);
+    const objects = parseAllDocuments(readFileSync(join(dir, 'dist', 'cdk8s-app.k8s.yaml'), 'utf8')).map(
+      (d) => d.toJS() as KubeObject,
+    );
     const deployments = objects.filter((o) => o.kind === 'Deployment');
     // cdk8s-plus names its Deployment with a hash; ours carry the construct ids.
-    expect(deployments.map((d) => d.metadata.name).sort()).toEqual([expect.stringMatching(/^cdk8s-app-cache-/), 'ipf-cache-vips', 'ipf-external-ips', 'ipf-ha-router']);
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual([
+      expect.stringMatching(/^cdk8s-app-cache-/),
+      'ipf-cache-vips',
+      'ipf-external-ips',
+      'ipf-ha-router',
+    ]);
     expect(envOf(deployments.find((d) => d.metadata.name === 'ipf-ha-router'))).toMatchObject({
       OPENSHIFT_HA_VIRTUAL_IPS: '203.0.113.101-105',
       OPENSHIFT_HA_VRRP_ID_OFFSET: '0',
@@ -340,7 +363,10 @@ describe('a `pulumi new kubernetes-typescript` project without @pulumi/openstack
       'package.json': { name: 'pulumi-app', main: 'index.ts', ...PULUMI_APP },
       'tsconfig.json': PULUMI_TSCONFIG,
       // The template as of pulumi/templates 81e6522 (2026): module and moduleResolution nodenext.
-      'tsconfig.nodenext.json': { extends: './tsconfig.json', compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' } },
+      'tsconfig.nodenext.json': {
+        extends: './tsconfig.json',
+        compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext' },
+      },
       'Pulumi.yaml': 'name: pulumi-app\ndescription: ipfailover consumer test\nruntime: nodejs\n',
       'index.ts': PULUMI_INDEX,
       'run-mocks.js': PULUMI_MOCK_RUN,
@@ -358,7 +384,12 @@ describe('a `pulumi new kubernetes-typescript` project without @pulumi/openstack
   test('the program runs under Pulumi mocks and registers the failover Deployment', () => {
     const out = run('pulumi project: program under mocks', process.execPath, ['run-mocks.js'], dir);
     const result = JSON.parse(out.stdout.trim().split('\n').pop() as string) as {
-      registered: Array<{ type: string; name: string; inputs: KubeObject & Record<string, unknown>; dynamicProvider: boolean }>;
+      registered: Array<{
+        type: string;
+        name: string;
+        inputs: KubeObject & Record<string, unknown>;
+        dynamicProvider: boolean;
+      }>;
       vrrpIds: number[];
       deploymentName: string;
       tsnode: string;
@@ -375,7 +406,11 @@ describe('a `pulumi new kubernetes-typescript` project without @pulumi/openstack
       OPENSHIFT_HA_MONITOR_PORT: '1936',
     });
     const pairs = result.registered.find((r) => r.type === 'pulumi-nodejs:dynamic/ipfailover:AllowedAddressPairs');
-    expect(pairs).toMatchObject({ name: 'router-allowed-address-pairs', dynamicProvider: true, inputs: { vips: ['192.0.2.101', '192.0.2.102', '192.0.2.103'] } });
+    expect(pairs).toMatchObject({
+      name: 'router-allowed-address-pairs',
+      dynamicProvider: true,
+      inputs: { vips: ['192.0.2.101', '192.0.2.102', '192.0.2.103'] },
+    });
     expect(result.registered.filter((r) => r.type.startsWith('openstack:'))).toEqual([]);
   }, 300_000);
 });

@@ -20,7 +20,11 @@ describe('parsePoolCidr', () => {
 
   test('an IPv6 /120 has 254 addresses, as a /24 has: one VRRP group each fits the cluster limit', () => {
     const r120 = range('2001:db8::100/120');
-    expect([r120.addresses.length, r120.addresses[0], r120.addresses[253]]).toEqual([254, '2001:db8::101', '2001:db8::1fe']);
+    expect([r120.addresses.length, r120.addresses[0], r120.addresses[253]]).toEqual([
+      254,
+      '2001:db8::101',
+      '2001:db8::1fe',
+    ]);
   });
 
   test.each([
@@ -29,11 +33,18 @@ describe('parsePoolCidr', () => {
     ['169.254.1.0/24', '169.254.1.1, a linkLocal address, which cannot be a VIP'],
     ['fe80::/120', 'fe80::1, a linkLocal address, which cannot be a VIP'],
   ])('a range of addresses no VIP may have, %s, is one problem, not one per address', (cidr, what) => {
-    expect(parsePoolCidr(cidr)).toEqual({ value: cidr, problem: `holds ${what}`, fix: 'use a range of addresses reachable from outside the cluster' });
+    expect(parsePoolCidr(cidr)).toEqual({
+      value: cidr,
+      problem: `holds ${what}`,
+      fix: 'use a range of addresses reachable from outside the cluster',
+    });
   });
 
   test.each([
-    ['192.0.2.0/23', /is larger than \/24, more addresses than the cluster's 254 VRRP groups can serve; use a \/24 or smaller range/],
+    [
+      '192.0.2.0/23',
+      /is larger than \/24, more addresses than the cluster's 254 VRRP groups can serve; use a \/24 or smaller range/,
+    ],
     ['2001:db8::/119', /is larger than \/120/],
     ['192.0.2.5/24', /has host bits set; write 192\.0\.2\.0\/24/],
     ['192.0.2.0/33', /has a prefix longer than \/32/],
@@ -56,7 +67,7 @@ describe('AddressAllocator', () => {
     expect(first.allocate('db', 3)).toMatchObject({ problem: "differs from the 2 addresses 'db' already has" });
   });
 
-  test('keeps a service\'s address when an unrelated service is removed', () => {
+  test("keeps a service's address when an unrelated service is removed", () => {
     const names = ['web', 'db', 'cache', 'queue', 'search'];
     const all = new AddressAllocator(range('192.0.2.0/24'));
     const withAll = Object.fromEntries(names.map((n) => [n, all.allocate(n)]));
@@ -66,14 +77,21 @@ describe('AddressAllocator', () => {
 
   test('never hands an address out twice and stays inside the pool', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { maxLength: 40 }), fc.integer({ min: 26, max: 30 }), (names, prefix) => {
-        const pool = range(`198.51.100.0/${prefix}`);
-        const allocator = new AddressAllocator(pool);
-        const given = names.flatMap((n) => { const r = allocator.allocate(n); return isProblem(r) ? [] : r; });
-        expect(new Set(given).size).toBe(given.length);
-        expect(given.every((a) => pool.addresses.includes(a))).toBe(true);
-        expect(given.length).toBe(Math.min(names.length, pool.addresses.length));
-      }),
+      fc.property(
+        fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { maxLength: 40 }),
+        fc.integer({ min: 26, max: 30 }),
+        (names, prefix) => {
+          const pool = range(`198.51.100.0/${prefix}`);
+          const allocator = new AddressAllocator(pool);
+          const given = names.flatMap((n) => {
+            const r = allocator.allocate(n);
+            return isProblem(r) ? [] : r;
+          });
+          expect(new Set(given).size).toBe(given.length);
+          expect(given.every((a) => pool.addresses.includes(a))).toBe(true);
+          expect(given.length).toBe(Math.min(names.length, pool.addresses.length));
+        },
+      ),
     );
   });
 
@@ -86,9 +104,15 @@ describe('AddressAllocator', () => {
     const allocator = new AddressAllocator(range('192.0.2.0/28'));
     const taken = allocator.allocate('web');
     expect(allocator.claim('db', ['198.51.100.1'])).toEqual([
-      { value: '198.51.100.1', problem: 'is outside the pool 192.0.2.0/28', fix: 'use an address of the pool, or leave it out to be allocated one' },
+      {
+        value: '198.51.100.1',
+        problem: 'is outside the pool 192.0.2.0/28',
+        fix: 'use an address of the pool, or leave it out to be allocated one',
+      },
     ]);
-    expect(allocator.claim('db', [...(taken as string[])])[0]).toMatchObject({ problem: "is already allocated to 'web'" });
+    expect(allocator.claim('db', [...(taken as string[])])[0]).toMatchObject({
+      problem: "is already allocated to 'web'",
+    });
     expect(allocator.claim('db', ['192.0.2.14'])).toEqual([]);
     expect(allocator.allocations.get('db')).toEqual(['192.0.2.14']);
   });

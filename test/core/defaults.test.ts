@@ -24,29 +24,38 @@ function documentedDefaults(): Map<string, string> {
 describe('documented defaults', () => {
   const documented = documentedDefaults();
 
-  test.each(['IpFailoverProps', 'ExternalIpPoolProps', 'HaServicePort', 'HaServiceOptions'])('every optional prop of %s states a default', (name) => {
-    const body = interfaceBody(name);
-    const optional = [...body.matchAll(/readonly (\w+)\?:/g)].map((m) => m[1]!);
-    const stated = [...body.matchAll(/@default [^\n]*(\n\s*\*(?! @)[^\n]*)*\n\s*\*\/\n\s*readonly (\w+)\?/g)].map((m) => m[2]!);
-    expect(optional.filter((prop) => !stated.includes(prop))).toEqual([]);
-  });
+  test.each(['IpFailoverProps', 'ExternalIpPoolProps', 'HaServicePort', 'HaServiceOptions'])(
+    'every optional prop of %s states a default',
+    (name) => {
+      const body = interfaceBody(name);
+      const optional = [...body.matchAll(/readonly (\w+)\?:/g)].map((m) => m[1]!);
+      const stated = [...body.matchAll(/@default [^\n]*(\n\s*\*(?! @)[^\n]*)*\n\s*\*\/\n\s*readonly (\w+)\?/g)].map(
+        (m) => m[2]!,
+      );
+      expect(optional.filter((prop) => !stated.includes(prop))).toEqual([]);
+    },
+  );
 
-  test.each(Object.entries({
-    networkInterface: `'${DEFAULTS.networkInterface}'`,
-    monitorPort: String(DEFAULTS.monitorPort),
-    replicas: String(DEFAULTS.replicas),
-    nodeSelector: `{ 'node-role.kubernetes.io/worker': '' }`,
-    iptablesChain: `'${DEFAULTS.iptablesChain}'`,
-    checkIntervalSeconds: String(DEFAULTS.checkIntervalSeconds),
-    advertIntervalSeconds: String(DEFAULTS.advertIntervalSeconds),
-    serviceAccountName: `'${DEFAULTS.serviceAccountName}'`,
-    strategy: `'${DEFAULTS.strategy}'`,
-  }))('the @default of %s is the value in DEFAULTS', (prop, value) => {
+  test.each(
+    Object.entries({
+      networkInterface: `'${DEFAULTS.networkInterface}'`,
+      monitorPort: String(DEFAULTS.monitorPort),
+      replicas: String(DEFAULTS.replicas),
+      nodeSelector: `{ 'node-role.kubernetes.io/worker': '' }`,
+      iptablesChain: `'${DEFAULTS.iptablesChain}'`,
+      checkIntervalSeconds: String(DEFAULTS.checkIntervalSeconds),
+      advertIntervalSeconds: String(DEFAULTS.advertIntervalSeconds),
+      serviceAccountName: `'${DEFAULTS.serviceAccountName}'`,
+      strategy: `'${DEFAULTS.strategy}'`,
+    }),
+  )('the @default of %s is the value in DEFAULTS', (prop, value) => {
     expect(documented.get(prop)).toBe(value);
   });
 
   test('preemption and image defaults are documented as applied', () => {
-    expect(documented.get('preemption')).toBe(`{ delaySeconds: ${DEFAULTS.preemptDelaySeconds} } (\`preempt_delay ${DEFAULTS.preemptDelaySeconds}\`)`);
+    expect(documented.get('preemption')).toBe(
+      `{ delaySeconds: ${DEFAULTS.preemptDelaySeconds} } (\`preempt_delay ${DEFAULTS.preemptDelaySeconds}\`)`,
+    );
     expect(documented.get('image')).toContain(`'${DEFAULT_IMAGE}'`);
     expect(DEFAULTS.nodeSelector).toEqual({ 'node-role.kubernetes.io/worker': '' });
   });
@@ -59,14 +68,22 @@ describe('documented defaults', () => {
 
 describe('import boundary', () => {
   const coreDir = join(root, 'lib/core');
-  test.each(readdirSync(coreDir).filter((f) => f.endsWith('.ts')))('lib/core/%s imports no framework and does no I/O', (file) => {
-    const source = readFileSync(join(coreDir, file), 'utf8');
-    const imports = [...source.matchAll(/^import (type )?[^'"]*['"]([^'"]+)['"]/gm)].map((m) => ({ typeOnly: !!m[1], from: m[2]! }));
-    const runtime = imports.filter((i) => !i.typeOnly).map((i) => i.from);
-    expect(runtime.filter((from) => !from.startsWith('./') && from !== 'ipaddr.js')).toEqual([]);
-    expect(imports.filter((i) => i.typeOnly && !i.from.startsWith('./') && !i.from.startsWith('kubernetes-models/'))).toEqual([]);
-    expect(source).not.toMatch(/\bprocess\.|\brequire\(/);
-  });
+  test.each(readdirSync(coreDir).filter((f) => f.endsWith('.ts')))(
+    'lib/core/%s imports no framework and does no I/O',
+    (file) => {
+      const source = readFileSync(join(coreDir, file), 'utf8');
+      const imports = [...source.matchAll(/^import (type )?[^'"]*['"]([^'"]+)['"]/gm)].map((m) => ({
+        typeOnly: !!m[1],
+        from: m[2]!,
+      }));
+      const runtime = imports.filter((i) => !i.typeOnly).map((i) => i.from);
+      expect(runtime.filter((from) => !from.startsWith('./') && from !== 'ipaddr.js')).toEqual([]);
+      expect(
+        imports.filter((i) => i.typeOnly && !i.from.startsWith('./') && !i.from.startsWith('kubernetes-models/')),
+      ).toEqual([]);
+      expect(source).not.toMatch(/\bprocess\.|\brequire\(/);
+    },
+  );
 });
 
 describe('README props table', () => {

@@ -83,7 +83,11 @@ describe('fromEnv', () => {
   });
 
   test('treats unset and empty alike and applies the documented defaults', () => {
-    const read = fromEnv({ OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.7', OPENSHIFT_HA_MONITOR_PORT: '', OPENSHIFT_HA_PREEMPTION: '' });
+    const read = fromEnv({
+      OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.7',
+      OPENSHIFT_HA_MONITOR_PORT: '',
+      OPENSHIFT_HA_PREEMPTION: '',
+    });
     expect(read).toEqual({
       ok: true,
       settings: {
@@ -105,45 +109,92 @@ describe('fromEnv', () => {
   });
 
   test('reads peers alone as unicast, as the reference image does', () => {
-    const read = fromEnv({ OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.7', OPENSHIFT_HA_UNICAST_PEERS: '192.0.2.21,192.0.2.22' });
+    const read = fromEnv({
+      OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.7',
+      OPENSHIFT_HA_UNICAST_PEERS: '192.0.2.21,192.0.2.22',
+    });
     expect(read.ok && read.settings.unicastPeers).toEqual(['192.0.2.21', '192.0.2.22']);
   });
 
   test('numbers groups around HA_EXCLUDED_VRRP_IDS like the reference (offset bump persists)', () => {
-    const read = fromEnv({ OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.1-3', OPENSHIFT_HA_VRRP_ID_OFFSET: '10', HA_EXCLUDED_VRRP_IDS: '12 13' });
+    const read = fromEnv({
+      OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.1-3',
+      OPENSHIFT_HA_VRRP_ID_OFFSET: '10',
+      HA_EXCLUDED_VRRP_IDS: '12 13',
+    });
     expect(read.ok && vrrpIdsOf(read.settings)).toEqual([11, 14, 15]);
   });
 
   test.each([
     [{ OPENSHIFT_HA_VIRTUAL_IPS: '' }, /^'OPENSHIFT_HA_VIRTUAL_IPS' \(unset\) is required/],
     [{ OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.1-x' }, /'OPENSHIFT_HA_VIRTUAL_IPS' "192\.0\.2\.1-x" has a range end/],
-    [{ OPENSHIFT_HA_MONITOR_PORT: '80; reboot' }, /'OPENSHIFT_HA_MONITOR_PORT' "80; reboot" is not a port; use a whole number from 0 to 65535/],
+    [
+      { OPENSHIFT_HA_MONITOR_PORT: '80; reboot' },
+      /'OPENSHIFT_HA_MONITOR_PORT' "80; reboot" is not a port; use a whole number from 0 to 65535/,
+    ],
     [{ OPENSHIFT_HA_MONITOR_PORT: '65536' }, /'OPENSHIFT_HA_MONITOR_PORT' 65536 is not a port/],
-    [{ OPENSHIFT_HA_NETWORK_INTERFACE: 'eth0 }' }, /'OPENSHIFT_HA_NETWORK_INTERFACE' "eth0 }" is not an interface name/],
-    [{ OPENSHIFT_HA_CHECK_SCRIPT: '/bin/sh -c "reboot"' }, /'OPENSHIFT_HA_CHECK_SCRIPT' .* is not a safe absolute path/],
-    [{ OPENSHIFT_HA_NOTIFY_SCRIPT: '/etc/../x' }, /'OPENSHIFT_HA_NOTIFY_SCRIPT' "\/etc\/\.\.\/x" is not a safe absolute path/],
-    [{ OPENSHIFT_HA_PREEMPTION: 'preempt_nodelay 300' }, /'OPENSHIFT_HA_PREEMPTION' "preempt_nodelay 300" is not a preemption strategy/],
-    [{ OPENSHIFT_HA_PREEMPTION: 'preempt_delay 5000' }, /is not a preempt delay in seconds; use a whole number from 0 to 1000/],
-    [{ OPENSHIFT_HA_CHECK_INTERVAL: '0.5' }, /'OPENSHIFT_HA_CHECK_INTERVAL' 0\.5 is not a check interval in whole seconds/],
+    [
+      { OPENSHIFT_HA_NETWORK_INTERFACE: 'eth0 }' },
+      /'OPENSHIFT_HA_NETWORK_INTERFACE' "eth0 }" is not an interface name/,
+    ],
+    [
+      { OPENSHIFT_HA_CHECK_SCRIPT: '/bin/sh -c "reboot"' },
+      /'OPENSHIFT_HA_CHECK_SCRIPT' .* is not a safe absolute path/,
+    ],
+    [
+      { OPENSHIFT_HA_NOTIFY_SCRIPT: '/etc/../x' },
+      /'OPENSHIFT_HA_NOTIFY_SCRIPT' "\/etc\/\.\.\/x" is not a safe absolute path/,
+    ],
+    [
+      { OPENSHIFT_HA_PREEMPTION: 'preempt_nodelay 300' },
+      /'OPENSHIFT_HA_PREEMPTION' "preempt_nodelay 300" is not a preemption strategy/,
+    ],
+    [
+      { OPENSHIFT_HA_PREEMPTION: 'preempt_delay 5000' },
+      /is not a preempt delay in seconds; use a whole number from 0 to 1000/,
+    ],
+    [
+      { OPENSHIFT_HA_CHECK_INTERVAL: '0.5' },
+      /'OPENSHIFT_HA_CHECK_INTERVAL' 0\.5 is not a check interval in whole seconds/,
+    ],
     [{ OPENSHIFT_HA_VRRP_ID_OFFSET: '-1' }, /'OPENSHIFT_HA_VRRP_ID_OFFSET' -1 is not a VRRP ID offset/],
-    [{ OPENSHIFT_HA_VRRP_ID_OFFSET: '254', OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.1-3' }, /'OPENSHIFT_HA_VRRP_ID_OFFSET' 254 with 3 VIP groups reaches VRRP ID 257, past 255; use an offset of at most 252/],
+    [
+      { OPENSHIFT_HA_VRRP_ID_OFFSET: '254', OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.1-3' },
+      /'OPENSHIFT_HA_VRRP_ID_OFFSET' 254 with 3 VIP groups reaches VRRP ID 257, past 255; use an offset of at most 252/,
+    ],
     [{ OPENSHIFT_HA_REPLICA_COUNT: '0' }, /'OPENSHIFT_HA_REPLICA_COUNT' 0 is not a replica count/],
-    [{ OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT -j DROP' }, /'OPENSHIFT_HA_IPTABLES_CHAIN' "INPUT -j DROP" is not an iptables chain name/],
+    [
+      { OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT -j DROP' },
+      /'OPENSHIFT_HA_IPTABLES_CHAIN' "INPUT -j DROP" is not an iptables chain name/,
+    ],
     [{ OPENSHIFT_HA_CONFIG_NAME: 'a"b' }, /'OPENSHIFT_HA_CONFIG_NAME' "a\\"b" is not a config name/],
-    [{ OPENSHIFT_HA_USE_UNICAST: 'true' }, /'OPENSHIFT_HA_USE_UNICAST' "true" is set but OPENSHIFT_HA_UNICAST_PEERS is empty/],
-    [{ OPENSHIFT_HA_USE_UNICAST: 'false', OPENSHIFT_HA_UNICAST_PEERS: '192.0.2.5,192.0.2.6' }, /is false but OPENSHIFT_HA_UNICAST_PEERS is set/],
+    [
+      { OPENSHIFT_HA_USE_UNICAST: 'true' },
+      /'OPENSHIFT_HA_USE_UNICAST' "true" is set but OPENSHIFT_HA_UNICAST_PEERS is empty/,
+    ],
+    [
+      { OPENSHIFT_HA_USE_UNICAST: 'false', OPENSHIFT_HA_UNICAST_PEERS: '192.0.2.5,192.0.2.6' },
+      /is false but OPENSHIFT_HA_UNICAST_PEERS is set/,
+    ],
     [{ OPENSHIFT_HA_UNICAST_PEERS: '192.0.2.5,evil"' }, /'OPENSHIFT_HA_UNICAST_PEERS' "evil\\"" is not an IP address/],
     [{ OPENSHIFT_HA_UNICAST_PEERS: '192.0.2.5', OPENSHIFT_HA_REPLICA_COUNT: '2' }, /lists 1 addresses for 2 replicas/],
     [{ OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.1,2001:db8::1' }, /mixes IPv4 and IPv6 addresses/],
     [{ IPFAILOVER_ADVERT_INTERVAL: '0.001' }, /'IPFAILOVER_ADVERT_INTERVAL' 0\.001 is not an advert interval/],
     [{ HA_EXCLUDED_VRRP_IDS: '12,x' }, /'HA_EXCLUDED_VRRP_IDS' "12,x" has "x", which is not a VRRP ID/],
-    [{ OPENSHIFT_HA_VIRTUAL_IP: '192.0.2.1' }, /'OPENSHIFT_HA_VIRTUAL_IP' "192\.0\.2\.1" is not a variable ipfailover knows/],
+    [
+      { OPENSHIFT_HA_VIRTUAL_IP: '192.0.2.1' },
+      /'OPENSHIFT_HA_VIRTUAL_IP' "192\.0\.2\.1" is not a variable ipfailover knows/,
+    ],
   ])('refuses %j naming the variable and the fix', (env, message) => {
     expect(issuesOf({ OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.1', ...env })).toMatch(message);
   });
 
   test('reports every bad variable at once', () => {
-    const text = issuesOf({ OPENSHIFT_HA_VIRTUAL_IPS: 'x', OPENSHIFT_HA_MONITOR_PORT: 'y', OPENSHIFT_HA_CHECK_INTERVAL: '0' });
+    const text = issuesOf({
+      OPENSHIFT_HA_VIRTUAL_IPS: 'x',
+      OPENSHIFT_HA_MONITOR_PORT: 'y',
+      OPENSHIFT_HA_CHECK_INTERVAL: '0',
+    });
     expect(text.split('\n').map((line) => line.split(' ')[0])).toEqual([
       "'OPENSHIFT_HA_VIRTUAL_IPS'",
       "'OPENSHIFT_HA_MONITOR_PORT'",
@@ -171,9 +222,15 @@ const settingsArb: fc.Arbitrary<AgentSettings> = fc
     iptablesChain: fc.constantFrom('', 'INPUT', 'KEEPALIVED'),
     checkScript: fc.option(fc.constantFrom('/etc/keepalive/check.sh', '/opt/x/y_z.sh'), { nil: undefined }),
     notifyScript: fc.option(fc.constant('/etc/keepalive/notify.sh'), { nil: undefined }),
-    preemption: fc.oneof(fc.constant('nopreempt' as const), fc.integer({ min: 0, max: 1000 }).map((delaySeconds) => ({ delaySeconds }))),
+    preemption: fc.oneof(
+      fc.constant('nopreempt' as const),
+      fc.integer({ min: 0, max: 1000 }).map((delaySeconds) => ({ delaySeconds })),
+    ),
     checkIntervalSeconds: fc.integer({ min: 1, max: 3600 }),
-    advertIntervalSeconds: fc.oneof(fc.integer({ min: 1, max: 255 }), fc.integer({ min: 1, max: 99 }).map((c) => c / 100)),
+    advertIntervalSeconds: fc.oneof(
+      fc.integer({ min: 1, max: 255 }),
+      fc.integer({ min: 1, max: 99 }).map((c) => c / 100),
+    ),
   })
   .map((r) => {
     const virtualIps = Array.from({ length: r.count }, (_, i) => `198.51.${r.third}.${i + 1}`);

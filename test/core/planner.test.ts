@@ -6,7 +6,9 @@ import type { IpFailoverProps } from '../../lib/core/props';
 /** Adds instances named a, b, c… and returns the planner. */
 function plan(instances: IpFailoverProps[], options?: PlannerOptions): Planner {
   const planner = new Planner(options);
-  instances.forEach((props, i) => planner.add(props, { path: `app/${String.fromCharCode(97 + i)}`, id: String.fromCharCode(97 + i) }));
+  instances.forEach((props, i) =>
+    planner.add(props, { path: `app/${String.fromCharCode(97 + i)}`, id: String.fromCharCode(97 + i) }),
+  );
   return planner;
 }
 const idsOf = (planner: Planner): number[][] => planner.instances.map((p) => [...p.vrrpIds]);
@@ -17,17 +19,31 @@ describe('VRRP ID allocation', () => {
   test('assigns offsets first-fit in declaration order, one ID per group', () => {
     const planner = plan([{ virtualIps: '192.0.2.1-3' }, { virtualIps: '192.0.2.10-13', vipGroups: 2 }]);
     expect(errors(planner)).toBe('');
-    expect(idsOf(planner)).toEqual([[1, 2, 3], [4, 5]]);
+    expect(idsOf(planner)).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
     expect(planner.instances.map((p) => p.settings.vrrpIdOffset)).toEqual([0, 3]);
   });
 
   test('keeps explicit offsets and fills the gaps around them', () => {
-    const planner = plan([{ virtualIps: '192.0.2.1-2', vrrpIdOffset: 10 }, { virtualIps: '192.0.2.5-9' }, { virtualIps: '192.0.2.20-25' }]);
-    expect(idsOf(planner)).toEqual([[11, 12], [1, 2, 3, 4, 5], [13, 14, 15, 16, 17, 18]]);
+    const planner = plan([
+      { virtualIps: '192.0.2.1-2', vrrpIdOffset: 10 },
+      { virtualIps: '192.0.2.5-9' },
+      { virtualIps: '192.0.2.20-25' },
+    ]);
+    expect(idsOf(planner)).toEqual([
+      [11, 12],
+      [1, 2, 3, 4, 5],
+      [13, 14, 15, 16, 17, 18],
+    ]);
   });
 
   test('refuses an overlapping offset, naming the owner, its IDs and the first free offset', () => {
-    const planner = plan([{ virtualIps: '192.0.2.1-5', vrrpIdOffset: 7 }, { virtualIps: '192.0.2.10-12', vrrpIdOffset: 10 }]);
+    const planner = plan([
+      { virtualIps: '192.0.2.1-5', vrrpIdOffset: 7 },
+      { virtualIps: '192.0.2.10-12', vrrpIdOffset: 10 },
+    ]);
     expect(errors(planner)).toBe("app/b: 'vrrpIdOffset' 10 overlaps 'app/a' (IDs 8..12); use 0 (first free)");
     expect(planner.instances).toHaveLength(1);
   });
@@ -59,15 +75,26 @@ describe('VRRP ID allocation', () => {
   });
 
   test('a suggestion leaves the offset another instance asked for alone, though its other props are bad', () => {
-    const planner = plan([{ virtualIps: '192.0.2.1-2' }, { virtualIps: '192.0.2.10', vrrpIdOffset: 1 }, { virtualIps: '192.0.2.20-21', vrrpIdOffset: 2, monitorPort: -1 }]);
+    const planner = plan([
+      { virtualIps: '192.0.2.1-2' },
+      { virtualIps: '192.0.2.10', vrrpIdOffset: 1 },
+      { virtualIps: '192.0.2.20-21', vrrpIdOffset: 2, monitorPort: -1 },
+    ]);
     expect(planner.issuesFor('app/b')[0]?.fix).toBe('use 4 (first free)');
   });
 
   test('bad props do not hide the stack conflicts of the valid ones', () => {
-    const planner = plan([{ virtualIps: '192.0.2.1-3', name: 'edge', vrrpIdOffset: 0 }, { virtualIps: ['192.0.2.3', 'nope'], name: 'edge', vrrpIdOffset: 1, monitorPort: -1 }, { virtualIps: '192.0.2.9', vrrpIdOffset: 2, replicas: 0 }]);
+    const planner = plan([
+      { virtualIps: '192.0.2.1-3', name: 'edge', vrrpIdOffset: 0 },
+      { virtualIps: ['192.0.2.3', 'nope'], name: 'edge', vrrpIdOffset: 1, monitorPort: -1 },
+      { virtualIps: '192.0.2.9', vrrpIdOffset: 2, replicas: 0 },
+    ]);
     expect(planner.issuesFor('app/b').map((i) => i.field)).toEqual(['virtualIps', 'monitorPort', 'name', 'virtualIps']);
     expect(formatIssues(planner.issuesFor('app/c'))).toBe(
-      ["app/c: 'replicas' 0 is not a replica count; use a whole number from 1 to 255", "app/c: 'vrrpIdOffset' 2 overlaps 'app/a' (IDs 1..3); use 3 (first free)"].join('\n'),
+      [
+        "app/c: 'replicas' 0 is not a replica count; use a whole number from 1 to 255",
+        "app/c: 'vrrpIdOffset' 2 overlaps 'app/a' (IDs 1..3); use 3 (first free)",
+      ].join('\n'),
     );
     expect(planner.instances).toHaveLength(1);
   });
@@ -78,7 +105,11 @@ describe('VRRP ID allocation', () => {
   });
 
   test('appending an instance never renumbers the earlier ones', () => {
-    const first = [{ virtualIps: '192.0.2.1-4' }, { virtualIps: '192.0.2.10', vrrpIdOffset: 50 }, { virtualIps: '192.0.2.20-22' }];
+    const first = [
+      { virtualIps: '192.0.2.1-4' },
+      { virtualIps: '192.0.2.10', vrrpIdOffset: 50 },
+      { virtualIps: '192.0.2.20-22' },
+    ];
     const before = idsOf(plan(first));
     const after = idsOf(plan([...first, { virtualIps: '192.0.2.30-39', vipGroups: 3 }]));
     expect(after.slice(0, 3)).toEqual(before);
@@ -88,15 +119,22 @@ describe('VRRP ID allocation', () => {
     [{ vrrpIdOffset: -1 }, /'vrrpIdOffset' -1 is not a VRRP ID offset; use a whole number from 0 to 255/],
     [{ vrrpIdOffset: 256 }, /'vrrpIdOffset' 256 is not a VRRP ID offset/],
     [{ vrrpIdOffset: 1.5 }, /'vrrpIdOffset' 1\.5 is not a VRRP ID offset/],
-    [{ vrrpIdOffset: 254 }, /'vrrpIdOffset' 254 with 3 VIP groups reaches VRRP ID 257, past 255; use an offset of at most 252/],
+    [
+      { vrrpIdOffset: 254 },
+      /'vrrpIdOffset' 254 with 3 VIP groups reaches VRRP ID 257, past 255; use an offset of at most 252/,
+    ],
   ])('refuses offset %j', (props, message) => {
     expect(errors(plan([{ virtualIps: '192.0.2.1-3', ...props }]))).toMatch(message);
   });
 
   test('avoids VRRP IDs reserved for the cluster and refuses offsets that take them', () => {
-    const planner = plan([{ virtualIps: '192.0.2.1-3' }, { virtualIps: '192.0.2.9', vrrpIdOffset: 4 }], { reservedVrrpIds: [2, 5] });
+    const planner = plan([{ virtualIps: '192.0.2.1-3' }, { virtualIps: '192.0.2.9', vrrpIdOffset: 4 }], {
+      reservedVrrpIds: [2, 5],
+    });
     expect(idsOf(planner)).toEqual([[6, 7, 8]]);
-    expect(errors(planner)).toBe("app/b: 'vrrpIdOffset' 4 overlaps 'the cluster (reservedVrrpIds)' (ID 5); use 0 (first free)");
+    expect(errors(planner)).toBe(
+      "app/b: 'vrrpIdOffset' 4 overlaps 'the cluster (reservedVrrpIds)' (ID 5); use 0 (first free)",
+    );
   });
 });
 
@@ -117,7 +155,9 @@ describe('cluster limit of 254 VRRP groups', () => {
 
   test('refuses a vipGroups over what is left', () => {
     const planner = plan([{ virtualIps: vips(1, 200) }, { virtualIps: vips(2, 100), vipGroups: 60 }]);
-    expect(errors(planner)).toBe("app/b: 'vipGroups' 60 is more than the 54 VRRP groups left of the cluster's 254; set 'vipGroups' to 54 or fewer");
+    expect(errors(planner)).toBe(
+      "app/b: 'vipGroups' 60 is more than the 54 VRRP groups left of the cluster's 254; set 'vipGroups' to 54 or fewer",
+    );
   });
 
   test('counts groups across instances', () => {
@@ -131,7 +171,9 @@ describe('cluster limit of 254 VRRP groups', () => {
 describe('other stack-wide rules', () => {
   test('a VIP belongs to one instance only', () => {
     const planner = plan([{ virtualIps: '192.0.2.1-5' }, { virtualIps: '192.0.2.4-8' }]);
-    expect(errors(planner)).toBe("app/b: 'virtualIps' \"192.0.2.4-5\" are already served by 'app/a'; give each VIP to one instance only");
+    expect(errors(planner)).toBe(
+      "app/b: 'virtualIps' \"192.0.2.4-5\" are already served by 'app/a'; give each VIP to one instance only",
+    );
   });
 
   test("refuses the cluster's own API and ingress VIPs", () => {
@@ -141,12 +183,21 @@ describe('other stack-wide rules', () => {
   });
 
   test('refuses two Deployments of one name in one namespace', () => {
-    const planner = plan([{ virtualIps: '192.0.2.1', name: 'vips' }, { virtualIps: '192.0.2.2', name: 'vips' }]);
-    expect(errors(planner)).toBe("app/b: 'name' \"vips\" is already used by 'app/a' in namespace default; set a different 'name'");
+    const planner = plan([
+      { virtualIps: '192.0.2.1', name: 'vips' },
+      { virtualIps: '192.0.2.2', name: 'vips' },
+    ]);
+    expect(errors(planner)).toBe(
+      "app/b: 'name' \"vips\" is already used by 'app/a' in namespace default; set a different 'name'",
+    );
   });
 
   test('the first instance naming a service account creates it; the others share it', () => {
-    const planner = plan([{ virtualIps: '192.0.2.1' }, { virtualIps: '192.0.2.2' }, { virtualIps: '192.0.2.3', namespace: 'other' }]);
+    const planner = plan([
+      { virtualIps: '192.0.2.1' },
+      { virtualIps: '192.0.2.2' },
+      { virtualIps: '192.0.2.3', namespace: 'other' },
+    ]);
     expect(planner.instances.map((p) => p.ownsServiceAccount)).toEqual([true, false, true]);
   });
 
@@ -169,7 +220,10 @@ describe('props validation', () => {
     [{ monitorPort: 70000 }, /'monitorPort' 70000 is not a port; use a whole number from 0 to 65535/],
     [{ monitorPort: 80.5 }, /'monitorPort' 80\.5 is not a port/],
     [{ replicas: 0 }, /'replicas' 0 is not a replica count; use a whole number from 1 to 255/],
-    [{ preemption: { delaySeconds: -5 } }, /'preemption' -5 is not a preempt delay in seconds; use a whole number from 0 to 1000/],
+    [
+      { preemption: { delaySeconds: -5 } },
+      /'preemption' -5 is not a preempt delay in seconds; use a whole number from 0 to 1000/,
+    ],
     [{ preemption: 'preempt' as 'nopreempt' }, /'preemption' "preempt" is not a preemption strategy/],
     [{ vipGroups: 0 }, /'vipGroups' 0 is not a number of groups/],
     [{ networkInterface: 'eth0; reboot' }, /'networkInterface' "eth0; reboot" is not an interface name/],
@@ -194,7 +248,9 @@ describe('props validation', () => {
   });
 
   test('reports unrelated errors of one instance together', () => {
-    const planner = plan([{ virtualIps: '192.0.2.1-3', monitorPort: -1, replicas: 0, preemption: { delaySeconds: -1 } }]);
+    const planner = plan([
+      { virtualIps: '192.0.2.1-3', monitorPort: -1, replicas: 0, preemption: { delaySeconds: -1 } },
+    ]);
     expect(planner.issues.map((i) => i.field)).toEqual(['monitorPort', 'replicas', 'preemption']);
   });
 
@@ -208,7 +264,10 @@ describe('props validation', () => {
 
   test('derives the Deployment name from the construct id', () => {
     const planner = new Planner();
-    const { plan: p } = planner.add({ virtualIps: '192.0.2.1' }, { path: 'app/Geo_Cache', id: 'Geo_Cache', defaultNamespace: 'edge' });
+    const { plan: p } = planner.add(
+      { virtualIps: '192.0.2.1' },
+      { path: 'app/Geo_Cache', id: 'Geo_Cache', defaultNamespace: 'edge' },
+    );
     expect([p?.spec.name, p?.spec.namespace]).toEqual(['geo-cache', 'edge']);
   });
 });
@@ -228,17 +287,21 @@ describe('planner properties', () => {
 
   test('allocated IDs stay in 1..255, never overlap, never exceed 254 groups, and errors never throw', () => {
     fc.assert(
-      fc.property(fc.array(instanceArb, { maxLength: 25 }), fc.uniqueArray(fc.integer({ min: 1, max: 255 }), { maxLength: 10 }), (specs, reserved) => {
-        const planner = plan(build(specs), { reservedVrrpIds: reserved });
-        const all = planner.instances.flatMap((p) => p.vrrpIds);
-        expect(all.every((id) => id >= 1 && id <= 255 && !reserved.includes(id))).toBe(true);
-        expect(new Set(all).size).toBe(all.length);
-        expect(all.length).toBeLessThanOrEqual(254);
-        expect(planner.instances.length + new Set(planner.issues.map((i) => i.path)).size).toBe(specs.length);
-        for (const p of planner.instances) {
-          expect(p.vrrpIds).toEqual(p.groups.map((_, g) => p.settings.vrrpIdOffset + g + 1));
-        }
-      }),
+      fc.property(
+        fc.array(instanceArb, { maxLength: 25 }),
+        fc.uniqueArray(fc.integer({ min: 1, max: 255 }), { maxLength: 10 }),
+        (specs, reserved) => {
+          const planner = plan(build(specs), { reservedVrrpIds: reserved });
+          const all = planner.instances.flatMap((p) => p.vrrpIds);
+          expect(all.every((id) => id >= 1 && id <= 255 && !reserved.includes(id))).toBe(true);
+          expect(new Set(all).size).toBe(all.length);
+          expect(all.length).toBeLessThanOrEqual(254);
+          expect(planner.instances.length + new Set(planner.issues.map((i) => i.path)).size).toBe(specs.length);
+          for (const p of planner.instances) {
+            expect(p.vrrpIds).toEqual(p.groups.map((_, g) => p.settings.vrrpIdOffset + g + 1));
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -250,8 +313,14 @@ describe('planner properties', () => {
         const after = plan(build([...specs, extra]));
         expect(after.instances.slice(0, before.instances.length)).toEqual(before.instances);
         // Only a suggested offset may change: it must stay free of the appended instance too.
-        const withoutSuggestion = (issues: readonly Issue[]): unknown[] => issues.map((i) => ({ ...i, fix: i.fix.replace(/^(use \d+ \(first free\)|free some VRRP IDs or use fewer groups)$/, '(a suggestion)') }));
-        expect(withoutSuggestion(after.issues.slice(0, before.issues.length))).toEqual(withoutSuggestion(before.issues));
+        const withoutSuggestion = (issues: readonly Issue[]): unknown[] =>
+          issues.map((i) => ({
+            ...i,
+            fix: i.fix.replace(/^(use \d+ \(first free\)|free some VRRP IDs or use fewer groups)$/, '(a suggestion)'),
+          }));
+        expect(withoutSuggestion(after.issues.slice(0, before.issues.length))).toEqual(
+          withoutSuggestion(before.issues),
+        );
       }),
       { numRuns: 200 },
     );
@@ -264,7 +333,9 @@ describe('planner properties', () => {
         const props = build(specs);
         const first = plan(props);
         const fixed = props.map((p, i) => {
-          const fix = first.issuesFor(`app/${String.fromCharCode(97 + i)}`).find((issue) => issue.field === 'vrrpIdOffset' && /first free/.test(issue.fix));
+          const fix = first
+            .issuesFor(`app/${String.fromCharCode(97 + i)}`)
+            .find((issue) => issue.field === 'vrrpIdOffset' && /first free/.test(issue.fix));
           const offset = fix ? Number(/^use (\d+)/.exec(fix.fix)?.[1]) : undefined;
           if (offset !== undefined) suggestions++;
           return offset === undefined ? p : { ...p, vrrpIdOffset: offset };

@@ -11,15 +11,20 @@ const context = { path: 'app/edge', id: 'edge' };
 const errorsOf = (props: Record<string, unknown>): string[] => {
   const { spec, issues } = normalize({ virtualIps: '192.0.2.1-2', ...props } as unknown as IpFailoverProps, context);
   if (issues.length > 0) expect(spec).toBeUndefined();
-  return formatIssues(issues).split('\n').filter((line) => line !== '');
+  return formatIssues(issues)
+    .split('\n')
+    .filter((line) => line !== '');
 };
 
 describe('wrong-typed props get one message each, never a TypeError', () => {
-  test.each(['worker', 5, true, [], null, ['a=b']])('nodeSelector %j is not a map of labels (the pods would land on any node)', (nodeSelector) => {
-    expect(errorsOf({ nodeSelector })).toEqual([
-      `app/edge: 'nodeSelector' ${JSON.stringify(nodeSelector)} is not a map of labels; give labels such as {"node-role.kubernetes.io/worker":""}`,
-    ]);
-  });
+  test.each(['worker', 5, true, [], null, ['a=b']])(
+    'nodeSelector %j is not a map of labels (the pods would land on any node)',
+    (nodeSelector) => {
+      expect(errorsOf({ nodeSelector })).toEqual([
+        `app/edge: 'nodeSelector' ${JSON.stringify(nodeSelector)} is not a map of labels; give labels such as {"node-role.kubernetes.io/worker":""}`,
+      ]);
+    },
+  );
 
   test('unicastPeers written as the env var is one error whose fix is the list', () => {
     expect(errorsOf({ unicastPeers: '192.0.2.1,192.0.2.2' })).toEqual([
@@ -51,7 +56,9 @@ describe('wrong-typed props get one message each, never a TypeError', () => {
 
   test.each([undefined, null, 'router', 5])('props %p that are not an object', (props) => {
     const { issues } = normalize(props as unknown as IpFailoverProps, context);
-    expect(formatIssues(issues)).toBe(`app/edge: 'props' ${props === undefined ? '(unset)' : JSON.stringify(props)} is not an object of props; give an object such as { virtualIps: "192.0.2.10" }`);
+    expect(formatIssues(issues)).toBe(
+      `app/edge: 'props' ${props === undefined ? '(unset)' : JSON.stringify(props)} is not an object of props; give an object such as { virtualIps: "192.0.2.10" }`,
+    );
   });
 });
 

@@ -3,7 +3,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIssues } from '../../lib/core/issues';
 import { Planner } from '../../lib/core/planner';
-import { parsePortShow, planPortPairs, portChangeArgs, rhospConfigMap, rhospScripts, type PortState } from '../../lib/core/rhosp';
+import {
+  parsePortShow,
+  planPortPairs,
+  portChangeArgs,
+  rhospConfigMap,
+  rhospScripts,
+  type PortState,
+} from '../../lib/core/rhosp';
 import { fakeOpenstack, nodePort, type CommandLog, type FakeNeutron } from '../pulumi/fake-openstack';
 import { fakeOpenstackBin, type FakeOpenstackBin } from '../pulumi/fake-openstack-bin';
 
@@ -41,17 +48,37 @@ describe('planPortPairs', () => {
   });
 
   test('a pair tagged as ours is left alone when wanted and removed, with its tag, when not', () => {
-    const port: PortState = { ...cluster(['ipfailover-vip:1.1.1.1', 'ipfailover-vip:1.1.1.2']), allowedAddressPairs: [...cluster().allowedAddressPairs, { ipAddress: '1.1.1.1', macAddress: MAC }, { ipAddress: '1.1.1.2', macAddress: MAC }] };
+    const port: PortState = {
+      ...cluster(['ipfailover-vip:1.1.1.1', 'ipfailover-vip:1.1.1.2']),
+      allowedAddressPairs: [
+        ...cluster().allowedAddressPairs,
+        { ipAddress: '1.1.1.1', macAddress: MAC },
+        { ipAddress: '1.1.1.2', macAddress: MAC },
+      ],
+    };
     const plan = planPortPairs(port, ['1.1.1.1'], 'edge');
     expect(plan.issues).toEqual([]);
     expect(plan.add).toEqual([]);
     expect(plan.remove).toEqual([{ ipAddress: '1.1.1.2', macAddress: MAC }]);
     expect(plan.removeTags).toEqual(['ipfailover-vip:1.1.1.2']);
-    expect(portChangeArgs(plan)).toEqual([['port', 'unset', '--allowed-address', `ip-address=1.1.1.2,mac-address=${MAC}`, '--tag', 'ipfailover-vip:1.1.1.2', 'master-0']]);
+    expect(portChangeArgs(plan)).toEqual([
+      [
+        'port',
+        'unset',
+        '--allowed-address',
+        `ip-address=1.1.1.2,mac-address=${MAC}`,
+        '--tag',
+        'ipfailover-vip:1.1.1.2',
+        'master-0',
+      ],
+    ]);
   });
 
   test('removal (no VIPs) touches only tagged pairs; a tag whose pair is gone is dropped', () => {
-    const port: PortState = { ...cluster(['ipfailover-vip:1.1.1.1', 'ipfailover-vip:1.1.1.9']), allowedAddressPairs: [...cluster().allowedAddressPairs, { ipAddress: '1.1.1.1', macAddress: MAC }] };
+    const port: PortState = {
+      ...cluster(['ipfailover-vip:1.1.1.1', 'ipfailover-vip:1.1.1.9']),
+      allowedAddressPairs: [...cluster().allowedAddressPairs, { ipAddress: '1.1.1.1', macAddress: MAC }],
+    };
     const plan = planPortPairs(port, [], 'edge');
     expect(plan.remove.map((p) => p.ipAddress)).toEqual(['1.1.1.1']);
     expect(plan.keep.map((p) => p.ipAddress)).toEqual(['192.168.0.5', '192.168.0.7']);
@@ -66,9 +93,23 @@ describe('planPortPairs', () => {
 
 describe('parsePortShow', () => {
   test('reads the list form of current CLIs and the string form of old ones', () => {
-    const listForm = JSON.stringify({ id: 'p', mac_address: MAC, allowed_address_pairs: [{ ip_address: '192.168.0.5', mac_address: MAC }], tags: ['a', 'b'] });
-    expect(parsePortShow(listForm, 'p')).toEqual({ portId: 'p', macAddress: MAC, allowedAddressPairs: [{ ipAddress: '192.168.0.5', macAddress: MAC }], tags: ['a', 'b'] });
-    const stringForm = JSON.stringify({ mac_address: MAC, allowed_address_pairs: `ip_address='192.168.0.5', mac_address='${MAC}'\nip_address='192.168.0.7', mac_address='${MAC}'`, tags: 'a, b' });
+    const listForm = JSON.stringify({
+      id: 'p',
+      mac_address: MAC,
+      allowed_address_pairs: [{ ip_address: '192.168.0.5', mac_address: MAC }],
+      tags: ['a', 'b'],
+    });
+    expect(parsePortShow(listForm, 'p')).toEqual({
+      portId: 'p',
+      macAddress: MAC,
+      allowedAddressPairs: [{ ipAddress: '192.168.0.5', macAddress: MAC }],
+      tags: ['a', 'b'],
+    });
+    const stringForm = JSON.stringify({
+      mac_address: MAC,
+      allowed_address_pairs: `ip_address='192.168.0.5', mac_address='${MAC}'\nip_address='192.168.0.7', mac_address='${MAC}'`,
+      tags: 'a, b',
+    });
     const parsed = parsePortShow(stringForm, 'p');
     expect(parsed.allowedAddressPairs.map((p) => p.ipAddress)).toEqual(['192.168.0.5', '192.168.0.7']);
     expect(parsed.tags).toEqual(['a', 'b']);
@@ -87,7 +128,10 @@ describe('rhospScripts (the cdk8s artifact), run against a fake openstack CLI', 
   });
   afterAll(() => bin.remove());
 
-  const run = (script: string, ports: FakeNeutron): { ports: FakeNeutron; log: CommandLog; ok: boolean; stderr: string } => {
+  const run = (
+    script: string,
+    ports: FakeNeutron,
+  ): { ports: FakeNeutron; log: CommandLog; ok: boolean; stderr: string } => {
     bin.write(ports);
     const file = join(bin.dir, 'script.sh');
     writeFileSync(file, script);
@@ -101,15 +145,22 @@ describe('rhospScripts (the cdk8s artifact), run against a fake openstack CLI', 
     }
     return { ...bin.read(), ok, stderr };
   };
-  const fresh = (): FakeNeutron => ({ 'master-0': nodePort('master-0', MAC), 'master-1': nodePort('master-1', 'fa:16:3e:00:00:01') });
-  const ips = (port: { allowed_address_pairs: { ip_address: string }[] }): string[] => port.allowed_address_pairs.map((p) => p.ip_address);
+  const fresh = (): FakeNeutron => ({
+    'master-0': nodePort('master-0', MAC),
+    'master-1': nodePort('master-1', 'fa:16:3e:00:00:01'),
+  });
+  const ips = (port: { allowed_address_pairs: { ip_address: string }[] }): string[] =>
+    port.allowed_address_pairs.map((p) => p.ip_address);
 
   test('apply adds the VIPs to every port and keeps the cluster pairs; running it again changes nothing', () => {
     const { apply } = rhospScripts('App/Edge', ['1.1.1.1', '1.1.1.2'], ['master-0', 'master-1']);
     const first = run(apply, fresh());
     expect(first.ok).toBe(true);
     expect(ips(first.ports['master-0']!)).toEqual(['192.168.0.5', '192.168.0.7', '1.1.1.1', '1.1.1.2']);
-    expect(first.ports['master-1']!.allowed_address_pairs.at(-1)).toEqual({ ip_address: '1.1.1.2', mac_address: 'fa:16:3e:00:00:01' });
+    expect(first.ports['master-1']!.allowed_address_pairs.at(-1)).toEqual({
+      ip_address: '1.1.1.2',
+      mac_address: 'fa:16:3e:00:00:01',
+    });
     const again = run(apply, first.ports);
     expect(again.ok).toBe(true);
     expect(again.ports).toEqual(first.ports);
@@ -129,13 +180,18 @@ describe('rhospScripts (the cdk8s artifact), run against a fake openstack CLI', 
     const { apply } = rhospScripts('App/Edge', ['192.168.0.5'], ['master-0']);
     const result = run(apply, fresh());
     expect(result.ok).toBe(false);
-    expect(result.stderr).toMatch(/192\.168\.0\.5 is already an allowed address pair of port master-0, not added by ipfailover/);
+    expect(result.stderr).toMatch(
+      /192\.168\.0\.5 is already an allowed address pair of port master-0, not added by ipfailover/,
+    );
     expect(result.ports).toEqual(fresh());
   });
 
   test('apply is all or nothing: a refusal on a later port leaves the earlier ports unchanged', () => {
     // worker-1 already carries 192.168.0.9 as the cluster's own pair; worker-2 comes first.
-    const ports = (): FakeNeutron => ({ 'worker-2': nodePort('worker-2', 'fa:16:3e:00:00:02'), 'worker-1': nodePort('worker-1', MAC, ['192.168.0.9']) });
+    const ports = (): FakeNeutron => ({
+      'worker-2': nodePort('worker-2', 'fa:16:3e:00:00:02'),
+      'worker-1': nodePort('worker-1', MAC, ['192.168.0.9']),
+    });
     const { apply } = rhospScripts('App/Edge', ['192.168.0.9', '1.1.1.1'], ['worker-2', 'worker-1']);
     const result = run(apply, ports());
     expect(result.ok).toBe(false);
@@ -155,7 +211,28 @@ describe('rhospScripts (the cdk8s artifact), run against a fake openstack CLI', 
 
   test('the same fake, driven through portChangeArgs, agrees with the plan', () => {
     const ports = fresh();
-    const plan = planPortPairs(parsePortShow(fakeOpenstack(ports, ['port', 'show', '-f', 'json', '-c', 'id', '-c', 'mac_address', '-c', 'allowed_address_pairs', '-c', 'tags', 'master-0']), 'master-0'), ['1.1.1.1'], 'edge');
+    const plan = planPortPairs(
+      parsePortShow(
+        fakeOpenstack(ports, [
+          'port',
+          'show',
+          '-f',
+          'json',
+          '-c',
+          'id',
+          '-c',
+          'mac_address',
+          '-c',
+          'allowed_address_pairs',
+          '-c',
+          'tags',
+          'master-0',
+        ]),
+        'master-0',
+      ),
+      ['1.1.1.1'],
+      'edge',
+    );
     for (const args of portChangeArgs(plan)) fakeOpenstack(ports, args);
     expect(ips(ports['master-0']!)).toEqual(['192.168.0.5', '192.168.0.7', '1.1.1.1']);
     expect(ports['master-0']!.tags).toContain('ipfailover-vip:1.1.1.1');

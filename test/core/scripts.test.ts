@@ -26,8 +26,10 @@ function issuesOf(props: Partial<IpFailoverProps> | Record<string, unknown>): st
 }
 
 const pod = (objects: KubeObject[]): Obj => (objects.find((o) => o.kind === 'Deployment') as Obj).spec.template.spec;
-const scriptsVolume = (objects: KubeObject[]): Obj | undefined => pod(objects).volumes.find((v: Obj) => v.name === 'config-volume');
-const envOf = (objects: KubeObject[]): Record<string, string> => Object.fromEntries(pod(objects).containers[0].env.map((e: Obj) => [e.name, e.value]));
+const scriptsVolume = (objects: KubeObject[]): Obj | undefined =>
+  pod(objects).volumes.find((v: Obj) => v.name === 'config-volume');
+const envOf = (objects: KubeObject[]): Record<string, string> =>
+  Object.fromEntries(pod(objects).containers[0].env.map((e: Obj) => [e.name, e.value]));
 const kinds = (objects: KubeObject[]): string[] => objects.map((o) => `${o.kind}/${o.metadata.name}`);
 
 describe('script sources', () => {
@@ -40,30 +42,70 @@ describe('script sources', () => {
 
   test('inline scripts alone keep the documented shape: one configMap volume, mode 0755', () => {
     const objects = objectsOf({ checkScript: INLINE, notifyScript: { inline: '#!/bin/sh\nlogger "$@"\n' } });
-    expect(scriptsVolume(objects)).toEqual({ name: 'config-volume', configMap: { name: 'edge-scripts', defaultMode: 0o755 } });
-    expect(pod(objects).containers[0].volumeMounts).toContainEqual({ name: 'config-volume', mountPath: '/etc/keepalive' });
+    expect(scriptsVolume(objects)).toEqual({
+      name: 'config-volume',
+      configMap: { name: 'edge-scripts', defaultMode: 0o755 },
+    });
+    expect(pod(objects).containers[0].volumeMounts).toContainEqual({
+      name: 'config-volume',
+      mountPath: '/etc/keepalive',
+    });
   });
 
   test("with a user's ConfigMap: one projected volume at /etc/keepalive, ours first, each user key at its own name", () => {
-    const objects = objectsOf({ checkScript: { configMap: 'mycustomcheck', key: 'check.sh' }, notifyScript: { inline: '#!/bin/sh\nlogger "$@"\n' } });
+    const objects = objectsOf({
+      checkScript: { configMap: 'mycustomcheck', key: 'check.sh' },
+      notifyScript: { inline: '#!/bin/sh\nlogger "$@"\n' },
+    });
     expect(scriptsVolume(objects)).toEqual({
       name: 'config-volume',
       projected: {
         defaultMode: 0o755,
-        sources: [{ configMap: { name: 'edge-scripts' } }, { configMap: { name: 'mycustomcheck', items: [{ key: 'check.sh', path: 'check.sh' }] } }],
+        sources: [
+          { configMap: { name: 'edge-scripts' } },
+          { configMap: { name: 'mycustomcheck', items: [{ key: 'check.sh', path: 'check.sh' }] } },
+        ],
       },
     });
-    expect(pod(objects).containers[0].volumeMounts.filter((m: Obj) => m.mountPath === '/etc/keepalive')).toEqual([{ name: 'config-volume', mountPath: '/etc/keepalive' }]);
-    expect(envOf(objects)).toMatchObject({ OPENSHIFT_HA_CHECK_SCRIPT: '/etc/keepalive/check.sh', OPENSHIFT_HA_NOTIFY_SCRIPT: '/etc/keepalive/notify.sh' });
-    expect((objects.find((o) => o.kind === 'ConfigMap') as Obj).data).toEqual({ 'notify.sh': '#!/bin/sh\nlogger "$@"\n' });
+    expect(pod(objects).containers[0].volumeMounts.filter((m: Obj) => m.mountPath === '/etc/keepalive')).toEqual([
+      { name: 'config-volume', mountPath: '/etc/keepalive' },
+    ]);
+    expect(envOf(objects)).toMatchObject({
+      OPENSHIFT_HA_CHECK_SCRIPT: '/etc/keepalive/check.sh',
+      OPENSHIFT_HA_NOTIFY_SCRIPT: '/etc/keepalive/notify.sh',
+    });
+    expect((objects.find((o) => o.kind === 'ConfigMap') as Obj).data).toEqual({
+      'notify.sh': '#!/bin/sh\nlogger "$@"\n',
+    });
   });
 
   test('two keys of one ConfigMap are one source; the same key for both scripts is mounted once', () => {
-    const two = objectsOf({ checkScript: { configMap: 'ha', key: 'check.sh' }, notifyScript: { configMap: 'ha', key: 'notify.sh' } });
-    expect(scriptsVolume(two)!.projected.sources).toEqual([{ configMap: { name: 'ha', items: [{ key: 'check.sh', path: 'check.sh' }, { key: 'notify.sh', path: 'notify.sh' }] } }]);
-    const same = objectsOf({ checkScript: { configMap: 'ha', key: 'all.sh' }, notifyScript: { configMap: 'ha', key: 'all.sh' } });
-    expect(scriptsVolume(same)!.projected.sources).toEqual([{ configMap: { name: 'ha', items: [{ key: 'all.sh', path: 'all.sh' }] } }]);
-    const apart = objectsOf({ checkScript: { configMap: 'a', key: 'check.sh' }, notifyScript: { configMap: 'b', key: 'notify.sh' } });
+    const two = objectsOf({
+      checkScript: { configMap: 'ha', key: 'check.sh' },
+      notifyScript: { configMap: 'ha', key: 'notify.sh' },
+    });
+    expect(scriptsVolume(two)!.projected.sources).toEqual([
+      {
+        configMap: {
+          name: 'ha',
+          items: [
+            { key: 'check.sh', path: 'check.sh' },
+            { key: 'notify.sh', path: 'notify.sh' },
+          ],
+        },
+      },
+    ]);
+    const same = objectsOf({
+      checkScript: { configMap: 'ha', key: 'all.sh' },
+      notifyScript: { configMap: 'ha', key: 'all.sh' },
+    });
+    expect(scriptsVolume(same)!.projected.sources).toEqual([
+      { configMap: { name: 'ha', items: [{ key: 'all.sh', path: 'all.sh' }] } },
+    ]);
+    const apart = objectsOf({
+      checkScript: { configMap: 'a', key: 'check.sh' },
+      notifyScript: { configMap: 'b', key: 'notify.sh' },
+    });
     expect(scriptsVolume(apart)!.projected.sources.map((s: Obj) => s.configMap.name)).toEqual(['a', 'b']);
   });
 
@@ -74,7 +116,10 @@ describe('script sources', () => {
   });
 
   test('the projected Deployment validates against the Kubernetes schema', () => {
-    const objects = objectsOf({ checkScript: { configMap: 'mycustomcheck', key: 'mycheckscript.sh' }, notifyScript: INLINE });
+    const objects = objectsOf({
+      checkScript: { configMap: 'mycustomcheck', key: 'mycheckscript.sh' },
+      notifyScript: INLINE,
+    });
     for (const obj of objects) expect(() => validateAgainstSchema(obj)).not.toThrow();
     // The oracle is awake: a projected source it does not know is refused.
     const broken = structuredClone(objects.find((o) => o.kind === 'Deployment')!) as Obj;
@@ -84,23 +129,46 @@ describe('script sources', () => {
 
   test("removal lists only our own scripts ConfigMap, never the user's", () => {
     const nodes = ['worker-0'];
-    const userOnly = planRemoval({ virtualIps: '192.0.2.10', nodes, checkScript: { configMap: 'mycustomcheck', key: 'check.sh' } }, context);
+    const userOnly = planRemoval(
+      { virtualIps: '192.0.2.10', nodes, checkScript: { configMap: 'mycustomcheck', key: 'check.sh' } },
+      context,
+    );
     expect(userOnly.configMapsToDelete).toEqual([]);
-    const both = planRemoval({ virtualIps: '192.0.2.10', nodes, checkScript: { configMap: 'mycustomcheck', key: 'check.sh' }, notifyScript: INLINE }, context);
+    const both = planRemoval(
+      {
+        virtualIps: '192.0.2.10',
+        nodes,
+        checkScript: { configMap: 'mycustomcheck', key: 'check.sh' },
+        notifyScript: INLINE,
+      },
+      context,
+    );
     expect(both.configMapsToDelete).toEqual(['edge-scripts']);
   });
 });
 
 describe('script source validation', () => {
   test.each([
-    [{ checkScript: { configMap: 'My_Checks', key: 'check.sh' } }, `app/edge: 'checkScript.configMap' "My_Checks" is not a valid name; use lower-case letters, digits, "-" and "."`],
-    [{ notifyScript: { configMap: 'ha', key: '../etc/shadow' } }, `app/edge: 'notifyScript.key' "../etc/shadow" is not a ConfigMap key usable as a file name; use letters, digits, "-", "_" and "." (not starting with ".."), such as mycheckscript.sh`],
+    [
+      { checkScript: { configMap: 'My_Checks', key: 'check.sh' } },
+      `app/edge: 'checkScript.configMap' "My_Checks" is not a valid name; use lower-case letters, digits, "-" and "."`,
+    ],
+    [
+      { notifyScript: { configMap: 'ha', key: '../etc/shadow' } },
+      `app/edge: 'notifyScript.key' "../etc/shadow" is not a ConfigMap key usable as a file name; use letters, digits, "-", "_" and "." (not starting with ".."), such as mycheckscript.sh`,
+    ],
     [{ checkScript: { configMap: 'ha', key: '..data' } }, /'checkScript\.key' "\.\.data" is not a ConfigMap key/],
     [{ checkScript: { configMap: 'ha', key: 'a b.sh' } }, /'checkScript\.key' "a b\.sh" is not a ConfigMap key/],
     [{ checkScript: { configMap: 'ha' } }, /'checkScript\.key' \(unset\) is not a ConfigMap key/],
     [{ checkScript: { configMap: 42, key: 'check.sh' } }, /'checkScript\.configMap' 42 is not a valid name/],
-    [{ checkScript: { key: 'check.sh' } }, /'checkScript' \{"key":"check\.sh"\} has neither inline, path nor configMap; give \{ inline: "#!\/bin\/sh\\n…" \}, \{ path: "\/abs\/path" \} or \{ configMap: "name", key: "script\.sh" \}/],
-    [{ checkScript: { inline: '#!/bin/sh\n', configMap: 'ha', key: 'c.sh' } }, /'checkScript' .* gives inline and configMap at once/],
+    [
+      { checkScript: { key: 'check.sh' } },
+      /'checkScript' \{"key":"check\.sh"\} has neither inline, path nor configMap; give \{ inline: "#!\/bin\/sh\\n…" \}, \{ path: "\/abs\/path" \} or \{ configMap: "name", key: "script\.sh" \}/,
+    ],
+    [
+      { checkScript: { inline: '#!/bin/sh\n', configMap: 'ha', key: 'c.sh' } },
+      /'checkScript' .* gives inline and configMap at once/,
+    ],
     [{ checkScript: 'check.sh' }, /'checkScript' "check\.sh" is not a script/],
     [{ notifyScript: ['#!/bin/sh'] }, /'notifyScript' \["#!\/bin\/sh"\] is not a script/],
   ])('refuses %j, naming the field, the value and the fix (never a TypeError)', (props, message) => {
@@ -109,17 +177,19 @@ describe('script source validation', () => {
 
   test('refuses a key longer than Kubernetes allows (253)', () => {
     expect(issuesOf({ checkScript: { configMap: 'ha', key: 'k'.repeat(253) } })).toBe('');
-    expect(issuesOf({ checkScript: { configMap: 'ha', key: 'k'.repeat(254) } })).toMatch(/'checkScript\.key' "k+… is not a ConfigMap key/);
+    expect(issuesOf({ checkScript: { configMap: 'ha', key: 'k'.repeat(254) } })).toMatch(
+      /'checkScript\.key' "k+… is not a ConfigMap key/,
+    );
   });
 
   test.each([
     [
-      'a user key on the inline notify script\'s file',
+      "a user key on the inline notify script's file",
       { checkScript: { configMap: 'ha', key: 'notify.sh' }, notifyScript: INLINE },
       `app/edge: 'checkScript.key' "notify.sh" lands on /etc/keepalive/notify.sh, as the inline notifyScript does; give the two scripts different file names`,
     ],
     [
-      'a user key on the inline check script\'s file',
+      "a user key on the inline check script's file",
       { checkScript: INLINE, notifyScript: { configMap: 'ha', key: 'check.sh' } },
       `app/edge: 'notifyScript.key' "check.sh" lands on /etc/keepalive/check.sh, as the inline checkScript does; give the two scripts different file names`,
     ],
@@ -133,9 +203,18 @@ describe('script source validation', () => {
   });
 
   test.each([
-    ['a user check.sh beside an inline notify', { checkScript: { configMap: 'ha', key: 'check.sh' }, notifyScript: INLINE }],
-    ['the same key of one ConfigMap for both', { checkScript: { configMap: 'ha', key: 'ha.sh' }, notifyScript: { configMap: 'ha', key: 'ha.sh' } }],
-    ['a path beside a user key', { checkScript: { path: '/etc/keepalive/x.sh' }, notifyScript: { configMap: 'ha', key: 'x.sh' } }],
+    [
+      'a user check.sh beside an inline notify',
+      { checkScript: { configMap: 'ha', key: 'check.sh' }, notifyScript: INLINE },
+    ],
+    [
+      'the same key of one ConfigMap for both',
+      { checkScript: { configMap: 'ha', key: 'ha.sh' }, notifyScript: { configMap: 'ha', key: 'ha.sh' } },
+    ],
+    [
+      'a path beside a user key',
+      { checkScript: { path: '/etc/keepalive/x.sh' }, notifyScript: { configMap: 'ha', key: 'x.sh' } },
+    ],
   ])('accepts %s', (_name, props) => {
     expect(issuesOf(props)).toBe('');
   });
@@ -144,13 +223,23 @@ describe('script source validation', () => {
 describe('a { path } script inside the scripts mount', () => {
   test('is refused when the other script mounts the volume over it', () => {
     expect(issuesOf({ checkScript: { path: '/etc/keepalive/mycheck.sh' }, notifyScript: INLINE })).toBe(
-      "app/edge: 'checkScript.path' \"/etc/keepalive/mycheck.sh\" is hidden by the scripts volume this instance mounts at /etc/keepalive; give the script as { configMap, key }, or keep it outside /etc/keepalive",
+      'app/edge: \'checkScript.path\' "/etc/keepalive/mycheck.sh" is hidden by the scripts volume this instance mounts at /etc/keepalive; give the script as { configMap, key }, or keep it outside /etc/keepalive',
     );
-    expect(issuesOf({ checkScript: { configMap: 'mine', key: 'check.sh' }, notifyScript: { path: '/etc/keepalive/notify.sh' } })).toMatch(/^app\/edge: 'notifyScript.path' .* is hidden by the scripts volume/);
+    expect(
+      issuesOf({
+        checkScript: { configMap: 'mine', key: 'check.sh' },
+        notifyScript: { path: '/etc/keepalive/notify.sh' },
+      }),
+    ).toMatch(/^app\/edge: 'notifyScript.path' .* is hidden by the scripts volume/);
   });
 
   test('is fine when nothing is mounted there (the docs mount their own ConfigMap and give the path)', () => {
-    expect(issuesOf({ checkScript: { path: '/etc/keepalive/mycheck.sh' }, notifyScript: { path: '/usr/local/bin/notify.sh' } })).toBe('');
+    expect(
+      issuesOf({
+        checkScript: { path: '/etc/keepalive/mycheck.sh' },
+        notifyScript: { path: '/usr/local/bin/notify.sh' },
+      }),
+    ).toBe('');
     expect(issuesOf({ checkScript: { path: '/etc/keepalive/mycheck.sh' } })).toBe('');
   });
 });

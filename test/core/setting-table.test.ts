@@ -12,7 +12,9 @@ import { rowOf, SETTING_KEYS, type AgentSettings, type SettingKey } from '../../
 
 /** Settings made of every row's default, with the VIPs and name a valid instance needs. */
 function baseSettings(): AgentSettings {
-  const defaults = Object.fromEntries(SETTING_KEYS.map((key) => [key, rowOf(key).default]).filter(([, value]) => value !== undefined));
+  const defaults = Object.fromEntries(
+    SETTING_KEYS.map((key) => [key, rowOf(key).default]).filter(([, value]) => value !== undefined),
+  );
   return { ...defaults, configName: 'ipf', virtualIps: ['192.0.2.1', '192.0.2.2'], vipGroups: 2 } as AgentSettings;
 }
 
@@ -50,9 +52,12 @@ describe.each(SETTING_KEYS)('setting %s', (key) => {
 
 describe('README props table', () => {
   const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-  test.each(SETTING_KEYS.filter((key) => rowOf(key).prop !== undefined && key !== 'configName'))('names the variable of %s on its prop\'s line', (key) => {
-    const row = rowOf(key);
-    const line = readme.split('\n').find((l) => l.startsWith(`| \`${row.prop}\``));
-    expect(line).toContain(`\`${row.env}\``);
-  });
+  test.each(SETTING_KEYS.filter((key) => rowOf(key).prop !== undefined && key !== 'configName'))(
+    "names the variable of %s on its prop's line",
+    (key) => {
+      const row = rowOf(key);
+      const line = readme.split('\n').find((l) => l.startsWith(`| \`${row.prop}\``));
+      expect(line).toContain(`\`${row.env}\``);
+    },
+  );
 });

@@ -78,12 +78,20 @@ describe('parseVirtualIps', () => {
   });
 });
 
-const ipv4 = fc.tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255), fc.nat(255)).filter(([a]) => a !== 127).map((o) => o.join('.'));
-const ipv6 = fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }).filter(([a]) => a! >= 0x2000 && a! < 0xe000).map((g) => g.map((x) => x.toString(16)).join(':'));
+const ipv4 = fc
+  .tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255), fc.nat(255))
+  .filter(([a]) => a !== 127)
+  .map((o) => o.join('.'));
+const ipv6 = fc
+  .array(fc.nat(0xffff), { minLength: 8, maxLength: 8 })
+  .filter(([a]) => a! >= 0x2000 && a! < 0xe000)
+  .map((g) => g.map((x) => x.toString(16)).join(':'));
 
 describe('formatVirtualIps', () => {
   test('writes consecutive IPv4 runs inside one /24 as ranges and IPv6 one by one', () => {
-    expect(formatVirtualIps(['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.9', '192.0.3.0'])).toBe('192.0.2.1-3,192.0.2.9,192.0.3.0');
+    expect(formatVirtualIps(['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.9', '192.0.3.0'])).toBe(
+      '192.0.2.1-3,192.0.2.9,192.0.3.0',
+    );
     expect(formatVirtualIps(['192.0.2.255', '192.0.3.0'])).toBe('192.0.2.255,192.0.3.0');
     expect(formatVirtualIps(['2001:db8::1', '2001:db8::2'])).toBe('2001:db8::1,2001:db8::2');
   });

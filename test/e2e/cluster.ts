@@ -30,14 +30,38 @@ export function sh(program: string, ...args: string[]): string {
 export function buildCli(): string {
   const out = mkdtempSync(join(tmpdir(), 'ipfailover-cli-'));
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, join(ROOT, 'lib', 'cli.ts'), '--outDir', out, '--rootDir', join(ROOT, 'lib'), '--module', 'commonjs', '--target', 'ES2022', '--moduleResolution', 'node10', '--esModuleInterop', '--skipLibCheck', '--types', 'node', '--strict'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      tsc,
+      join(ROOT, 'lib', 'cli.ts'),
+      '--outDir',
+      out,
+      '--rootDir',
+      join(ROOT, 'lib'),
+      '--module',
+      'commonjs',
+      '--target',
+      'ES2022',
+      '--moduleResolution',
+      'node10',
+      '--esModuleInterop',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      '--strict',
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`building the CLI failed: ${r.stdout}${r.stderr}`);
   return join(out, 'cli.js');
 }
 
 /** The environment the built CLI needs to find its dependencies from a temporary directory. */
 export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OPENSHIFT_HA_|IPFAILOVER_|HA_EXCLUDED)/.test(k)));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(OPENSHIFT_HA_|IPFAILOVER_|HA_EXCLUDED)/.test(k)),
+  );
   return { ...base, NODE_PATH: join(ROOT, 'node_modules'), ...extra };
 }
 
@@ -66,7 +90,11 @@ export class Cluster {
   readonly stateRoot: string;
 
   /** `prefix` must be unique per test file (namespace names are global). */
-  constructor(prefix: string, count: number, private readonly cli: string) {
+  constructor(
+    prefix: string,
+    count: number,
+    private readonly cli: string,
+  ) {
     this.switchNs = `${prefix}-sw`;
     this.nodes = Array.from({ length: count }, (_, i) => `${prefix}-n${i}`);
     this.stateRoot = mkdtempSync(join(tmpdir(), `${prefix}-state-`));
@@ -97,7 +125,10 @@ export class Cluster {
   down(): void {
     for (const a of this.agents) if (a.child.exitCode === null) a.child.kill('SIGKILL');
     for (const ns of [...this.nodes, this.switchNs]) {
-      const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout?.split('\n').filter((p) => /^\d+$/.test(p)) ?? [];
+      const pids =
+        spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' })
+          .stdout?.split('\n')
+          .filter((p) => /^\d+$/.test(p)) ?? [];
       for (const pid of pids) {
         try {
           process.kill(Number(pid), 'SIGKILL');
@@ -127,13 +158,34 @@ export class Cluster {
 
   /** Starts the agent through a wrapper command (such as `setpriv` to drop privileges). */
   startAgentAs(i: number, env: Record<string, string>, wrapper: readonly string[], stateDir: string): Agent {
-    const child = spawn('ip', ['netns', 'exec', this.nodes[i]!, ...wrapper, process.execPath, this.cli, 'agent', '--state-dir', stateDir, '--node-name', `node-${i}`], {
-      env: cliEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        this.nodes[i]!,
+        ...wrapper,
+        process.execPath,
+        this.cli,
+        'agent',
+        '--state-dir',
+        stateDir,
+        '--node-name',
+        `node-${i}`,
+      ],
+      {
+        env: cliEnv(env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const lines: string[] = [];
     const collect = (chunk: Buffer): void => {
-      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
     };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
@@ -144,13 +196,25 @@ export class Cluster {
   }
 
   /** Runs the built CLI once in node i's namespace. */
-  runCli(i: number, env: Record<string, string>, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  runCli(
+    i: number,
+    env: Record<string, string>,
+    ...args: string[]
+  ): { code: number | null; stdout: string; stderr: string } {
     return this.runCliAs(i, env, [], ...args);
   }
 
   /** Runs the built CLI once in node i's namespace through a wrapper command. */
-  runCliAs(i: number, env: Record<string, string>, wrapper: readonly string[], ...args: string[]): { code: number | null; stdout: string; stderr: string } {
-    const r = spawnSync('ip', ['netns', 'exec', this.nodes[i]!, ...wrapper, process.execPath, this.cli, ...args], { env: cliEnv(env), encoding: 'utf8' });
+  runCliAs(
+    i: number,
+    env: Record<string, string>,
+    wrapper: readonly string[],
+    ...args: string[]
+  ): { code: number | null; stdout: string; stderr: string } {
+    const r = spawnSync('ip', ['netns', 'exec', this.nodes[i]!, ...wrapper, process.execPath, this.cli, ...args], {
+      env: cliEnv(env),
+      encoding: 'utf8',
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -185,12 +249,39 @@ export class Cluster {
    */
   setPartitioned(i: number, partitioned: boolean): void {
     const op = partitioned ? '-I' : '-D';
-    for (const chain of ['INPUT', 'OUTPUT']) this.exec(i, 'iptables', '-w', '5', op, chain, '-p', '112', '-m', 'comment', '--comment', 'e2e-partition', '-j', 'DROP');
+    for (const chain of ['INPUT', 'OUTPUT'])
+      this.exec(
+        i,
+        'iptables',
+        '-w',
+        '5',
+        op,
+        chain,
+        '-p',
+        '112',
+        '-m',
+        'comment',
+        '--comment',
+        'e2e-partition',
+        '-j',
+        'DROP',
+      );
   }
 
   /** Starts a TCP listener on node i (the "watched service"); returns it so a test can kill it. */
   startService(i: number, port: number): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', this.nodes[i]!, process.execPath, '-e', `require('net').createServer((s) => s.destroy()).listen(${port})`], { stdio: 'ignore' });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        this.nodes[i]!,
+        process.execPath,
+        '-e',
+        `require('net').createServer((s) => s.destroy()).listen(${port})`,
+      ],
+      { stdio: 'ignore' },
+    );
     return child;
   }
 
@@ -202,7 +293,9 @@ export class Cluster {
 
   /** The iptables rules of node i's chain that carry the config name's comment. */
   vrrpRules(i: number, chain: string, configName: string): string[] {
-    return this.exec(i, 'iptables', '-w', '5', '-S', chain).split('\n').filter((l) => l.includes(`ipfailover:${configName}`));
+    return this.exec(i, 'iptables', '-w', '5', '-S', chain)
+      .split('\n')
+      .filter((l) => l.includes(`ipfailover:${configName}`));
   }
 }
 

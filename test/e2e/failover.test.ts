@@ -38,7 +38,11 @@ const ownersOf = (cluster: Cluster, vip: string): number[] => cluster.owners([vi
 /** The pids of the keepalived processes (parent and VRRP child) of node i's agent. */
 function keepalivedPids(cluster: Cluster, i: number, state = `n${i}`): number[] {
   const r = spawnSync('pgrep', ['-f', `${cluster.stateRoot}/${state}/keepalived.conf`], { encoding: 'utf8' });
-  return r.stdout.trim().split('\n').filter((p) => p !== '').map(Number);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter((p) => p !== '')
+    .map(Number);
 }
 
 /** Polls as fast as `condition` runs until it holds (20 s at most); resolves with the moment it did. */
@@ -85,7 +89,11 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     // the balanced placement is reached however the three processes happen to be scheduled.
     startAll(env({ IPFAILOVER_ADVERT_INTERVAL: '1', OPENSHIFT_HA_PREEMPTION: 'preempt_delay 2' }));
     await waitFor('every VIP owned once', () => cluster.oneOwnerEach(VIPS));
-    await waitFor('the balanced placement', () => VIPS.every((vip, g) => ownersOf(cluster, vip).join() === String(g % 3)), 20_000);
+    await waitFor(
+      'the balanced placement',
+      () => VIPS.every((vip, g) => ownersOf(cluster, vip).join() === String(g % 3)),
+      20_000,
+    );
     // Let a few more adverts pass: the placement must be stable, not a transient.
     await new Promise((r) => setTimeout(r, 2500));
     expect(cluster.oneOwnerEach(VIPS)).toBe(true);
@@ -102,18 +110,30 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     const victim = ownersOf(cluster, VIPS[0]!)[0]!;
     const mine = VIPS.filter((vip) => ownersOf(cluster, vip)[0] === victim);
     cluster.setLink(victim, false);
-    await waitFor("the victim's VIPs on other nodes", () => mine.every((vip) => { const o = ownersOf(cluster, vip); return o.length === 1 && o[0] !== victim; }));
+    await waitFor("the victim's VIPs on other nodes", () =>
+      mine.every((vip) => {
+        const o = ownersOf(cluster, vip);
+        return o.length === 1 && o[0] !== victim;
+      }),
+    );
     expect(cluster.oneOwnerEach(VIPS)).toBe(true);
   }, 60_000);
 
-  test('multicast (no peers): every VIP on exactly one node; a lost node\'s VIPs move', async () => {
-    startAll(env({ OPENSHIFT_HA_USE_UNICAST: '', OPENSHIFT_HA_UNICAST_PEERS: '', OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT' }));
+  test("multicast (no peers): every VIP on exactly one node; a lost node's VIPs move", async () => {
+    startAll(
+      env({ OPENSHIFT_HA_USE_UNICAST: '', OPENSHIFT_HA_UNICAST_PEERS: '', OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT' }),
+    );
     await waitFor('every VIP owned once', () => cluster.oneOwnerEach(VIPS));
     for (let i = 0; i < 3; i++) expect(cluster.vrrpRules(i, 'INPUT', 'e2e')).toHaveLength(1);
     const victim = ownersOf(cluster, VIPS[0]!)[0]!;
     const lost = VIPS.filter((vip) => ownersOf(cluster, vip)[0] === victim);
     cluster.setLink(victim, false);
-    await waitFor('the lost node\'s VIPs elsewhere', () => lost.every((vip) => { const o = ownersOf(cluster, vip); return o.length === 1 && o[0] !== victim; }));
+    await waitFor("the lost node's VIPs elsewhere", () =>
+      lost.every((vip) => {
+        const o = ownersOf(cluster, vip);
+        return o.length === 1 && o[0] !== victim;
+      }),
+    );
     expect(cluster.oneOwnerEach(VIPS)).toBe(true);
   }, 60_000);
 
@@ -125,9 +145,16 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     agents[victim]!.child.kill('SIGTERM');
     expect(await agents[victim]!.exited).toBe(0);
     expect(cluster.addresses(victim).filter((a) => VIPS.includes(a))).toEqual([]);
-    await waitFor("the victim's VIPs taken over", () => mine.every((vip) => { const o = ownersOf(cluster, vip); return o.length === 1 && o[0] !== victim; }));
+    await waitFor("the victim's VIPs taken over", () =>
+      mine.every((vip) => {
+        const o = ownersOf(cluster, vip);
+        return o.length === 1 && o[0] !== victim;
+      }),
+    );
     expect(cluster.oneOwnerEach(VIPS)).toBe(true);
-    expect(agents[victim]!.lines).toContain('ipfailover: SIGTERM received, stopping keepalived so it releases the VIPs');
+    expect(agents[victim]!.lines).toContain(
+      'ipfailover: SIGTERM received, stopping keepalived so it releases the VIPs',
+    );
     expect(agents[victim]!.lines.some((l) => /Traceback|Error:|at .*\.js:\d+/.test(l))).toBe(false);
   }, 60_000);
 
@@ -138,11 +165,21 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     const agents = startAll(env({ OPENSHIFT_HA_MONITOR_PORT: String(port), OPENSHIFT_HA_CHECK_INTERVAL: '1' }));
     await waitFor('every VIP owned once', () => cluster.oneOwnerEach(VIPS));
     // The check ran as script_user nobody under script security, and keepalived had nothing to say about it.
-    for (const a of agents) expect(a.lines.filter((l) => /WARNING|SECURITY VIOLATION|Unknown keyword|Unsafe|not executable|Disabling|error/i.test(l))).toEqual([]);
+    for (const a of agents)
+      expect(
+        a.lines.filter((l) =>
+          /WARNING|SECURITY VIOLATION|Unknown keyword|Unsafe|not executable|Disabling|error/i.test(l),
+        ),
+      ).toEqual([]);
     const victim = ownersOf(cluster, VIPS[0]!)[0]!;
     const mine = VIPS.filter((vip) => ownersOf(cluster, vip)[0] === victim);
     services[victim]!.kill('SIGKILL');
-    await waitFor("the victim's VIPs moved", () => mine.every((vip) => { const o = ownersOf(cluster, vip); return o.length === 1 && o[0] !== victim; }));
+    await waitFor("the victim's VIPs moved", () =>
+      mine.every((vip) => {
+        const o = ownersOf(cluster, vip);
+        return o.length === 1 && o[0] !== victim;
+      }),
+    );
     expect(cluster.addresses(victim).filter((a) => VIPS.includes(a))).toEqual([]);
     expect(cluster.oneOwnerEach(VIPS)).toBe(true);
   }, 60_000);
@@ -160,7 +197,11 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
   }, 60_000);
 
   test('three agent restarts leave exactly one iptables rule; remove deletes it and releases the VIPs, twice', async () => {
-    const e = env({ OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT', OPENSHIFT_HA_USE_UNICAST: '', OPENSHIFT_HA_UNICAST_PEERS: '' });
+    const e = env({
+      OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT',
+      OPENSHIFT_HA_USE_UNICAST: '',
+      OPENSHIFT_HA_UNICAST_PEERS: '',
+    });
     for (let round = 0; round < 3; round++) {
       const agent = cluster.startAgent(0, e);
       await waitFor('keepalived running', () => agent.lines.includes('ipfailover: keepalived running'));
@@ -173,7 +214,11 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     // A crash (SIGKILL) leaves the VIPs behind; that is what the removal Job cleans up.
     const agent = cluster.startAgent(0, e);
     await waitFor('node 0 holds every VIP alone', () => VIPS.every((vip) => cluster.addresses(0).includes(vip)));
-    const keepalivedPids = cluster.exec(0, 'pgrep', '-f', `${cluster.stateRoot}/n0/keepalived.conf`).trim().split('\n').map(Number);
+    const keepalivedPids = cluster
+      .exec(0, 'pgrep', '-f', `${cluster.stateRoot}/n0/keepalived.conf`)
+      .trim()
+      .split('\n')
+      .map(Number);
     // Freeze everything first: killed one by one, keepalived's VRRP child would get its parent-death
     // SIGTERM and release the VIPs cleanly, which is not a crash.
     const crashed = [...keepalivedPids, agent.child.pid!];
@@ -198,15 +243,29 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
   test('no rule when the chain is empty; a missing chain adds none and keepalived still runs', async () => {
     const empty = cluster.startAgent(0, env({ OPENSHIFT_HA_IPTABLES_CHAIN: '' }));
     await waitFor('keepalived running', () => empty.lines.includes('ipfailover: keepalived running'));
-    expect(cluster.exec(0, 'iptables', '-S').split('\n').filter((l) => l.includes('ipfailover:'))).toEqual([]);
+    expect(
+      cluster
+        .exec(0, 'iptables', '-S')
+        .split('\n')
+        .filter((l) => l.includes('ipfailover:')),
+    ).toEqual([]);
     const missing = cluster.startAgent(1, env({ OPENSHIFT_HA_IPTABLES_CHAIN: 'NO-SUCH-CHAIN' }));
     await waitFor('keepalived running', () => missing.lines.includes('ipfailover: keepalived running'));
-    expect(missing.lines).toContain('ipfailover: iptables chain NO-SUCH-CHAIN does not exist, so no rule was added; VRRP runs unicast to the peers');
-    expect(cluster.exec(1, 'iptables', '-S').split('\n').filter((l) => l.includes('ipfailover:'))).toEqual([]);
+    expect(missing.lines).toContain(
+      'ipfailover: iptables chain NO-SUCH-CHAIN does not exist, so no rule was added; VRRP runs unicast to the peers',
+    );
+    expect(
+      cluster
+        .exec(1, 'iptables', '-S')
+        .split('\n')
+        .filter((l) => l.includes('ipfailover:')),
+    ).toEqual([]);
   }, 60_000);
 
   test('keepalived killed while master (split brain before): the agent releases its VIPs, the peer alone holds them, the agent exits 1', async () => {
-    const agents = [0, 1].map((i) => cluster.startAgent(i, env({ OPENSHIFT_HA_REPLICA_COUNT: '2', OPENSHIFT_HA_UNICAST_PEERS: peersOf(2) })));
+    const agents = [0, 1].map((i) =>
+      cluster.startAgent(i, env({ OPENSHIFT_HA_REPLICA_COUNT: '2', OPENSHIFT_HA_UNICAST_PEERS: peersOf(2) })),
+    );
     await waitFor('every VIP owned once', () => cluster.oneOwnerEach(VIPS));
     const victim = ownersOf(cluster, VIPS[0]!)[0]!;
     const mine = VIPS.filter((vip) => ownersOf(cluster, vip)[0] === victim);
@@ -217,12 +276,20 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     const killedAt = performance.now();
     for (const pid of pids) process.kill(pid, 'SIGKILL');
     const gone = await timeUntil(() => cluster.addresses(victim).every((a) => !VIPS.includes(a)));
-    console.log(`keepalived SIGKILLed on node ${victim} (agent as root, ip): its VIPs gone from the node after ${(gone - killedAt).toFixed(0)} ms`);
+    console.log(
+      `keepalived SIGKILLed on node ${victim} (agent as root, ip): its VIPs gone from the node after ${(gone - killedAt).toFixed(0)} ms`,
+    );
     expect(await agents[victim]!.exited).toBe(1);
-    await waitFor('every VIP on the peer alone', () => VIPS.every((vip) => ownersOf(cluster, vip).join() === String(1 - victim)));
-    const released = agents[victim]!.lines.map((l) => /^ipfailover: released (.*) from eth0 \(keepalived left them\)$/.exec(l)?.[1]).find((l) => l !== undefined);
+    await waitFor('every VIP on the peer alone', () =>
+      VIPS.every((vip) => ownersOf(cluster, vip).join() === String(1 - victim)),
+    );
+    const released = agents[victim]!.lines.map(
+      (l) => /^ipfailover: released (.*) from eth0 \(keepalived left them\)$/.exec(l)?.[1],
+    ).find((l) => l !== undefined);
     expect(released?.split(', ').sort()).toEqual(mine);
-    expect(agents[victim]!.lines.at(-1)).toBe('ipfailover agent: keepalived exited on its own (SIGKILL); exiting so the pod restarts');
+    expect(agents[victim]!.lines.at(-1)).toBe(
+      'ipfailover agent: keepalived exited on its own (SIGKILL); exiting so the pod restarts',
+    );
   }, 60_000);
 
   test('an orphaned keepalived and a stale pid file: the next agent takes over instead of failing with "exited on its own (code 0)"', async () => {
@@ -235,14 +302,18 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     expect(keepalivedPids(cluster, 0)).toEqual(orphans);
     const second = cluster.startAgent(0, e);
     await waitFor('keepalived running again', () => second.lines.includes('ipfailover: keepalived running'));
-    expect(second.lines).toContain(`ipfailover: stopped keepalived ${orphans.join(', ')} left running for ${cluster.stateRoot}/n0/keepalived.conf by an earlier run`);
+    expect(second.lines).toContain(
+      `ipfailover: stopped keepalived ${orphans.join(', ')} left running for ${cluster.stateRoot}/n0/keepalived.conf by an earlier run`,
+    );
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 
     // A pid file naming a live process that is no keepalived (a reused pid in a container).
     writeFileSync(join(cluster.stateRoot, 'n0', 'keepalived.pid'), `${process.pid}\n`);
     const third = cluster.startAgent(0, e);
-    await waitFor('keepalived running despite the stale pid file', () => third.lines.includes('ipfailover: keepalived running'));
+    await waitFor('keepalived running despite the stale pid file', () =>
+      third.lines.includes('ipfailover: keepalived running'),
+    );
     expect(third.lines).toContain(`ipfailover: deleted stale pid file(s) ${cluster.stateRoot}/n0/keepalived.pid`);
   }, 60_000);
 
@@ -251,27 +322,52 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     await waitFor('keepalived running', () => first.lines.includes('ipfailover: keepalived running'));
     const twin = cluster.startAgent(0, env(), 'n0-twin');
     expect(await twin.exited).toBe(2);
-    expect(twin.lines).toEqual([expect.stringMatching(/^ipfailover agent: failover instance 'e2e' already runs on this node \(the agent of 'e2e' on node node-0, pid \d+\); both would be MASTER; /)]);
+    expect(twin.lines).toEqual([
+      expect.stringMatching(
+        /^ipfailover agent: failover instance 'e2e' already runs on this node \(the agent of 'e2e' on node node-0, pid \d+\); both would be MASTER; /,
+      ),
+    ]);
     const sameIds = cluster.startAgent(0, env({ OPENSHIFT_HA_CONFIG_NAME: 'other' }), 'n0-other');
     expect(await sameIds.exited).toBe(2);
-    expect(sameIds.lines).toEqual([expect.stringMatching(/^ipfailover agent: VRRP ID 1 on eth0 is already used on this node \(the agent of 'e2e' on node node-0/)]);
-    const distinct = cluster.startAgent(0, env({ OPENSHIFT_HA_CONFIG_NAME: 'other', OPENSHIFT_HA_VRRP_ID_OFFSET: '20', OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.150' }), 'n0-distinct');
+    expect(sameIds.lines).toEqual([
+      expect.stringMatching(
+        /^ipfailover agent: VRRP ID 1 on eth0 is already used on this node \(the agent of 'e2e' on node node-0/,
+      ),
+    ]);
+    const distinct = cluster.startAgent(
+      0,
+      env({
+        OPENSHIFT_HA_CONFIG_NAME: 'other',
+        OPENSHIFT_HA_VRRP_ID_OFFSET: '20',
+        OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.150',
+      }),
+      'n0-distinct',
+    );
     await waitFor('the other instance running', () => distinct.lines.includes('ipfailover: keepalived running'));
     expect(first.child.exitCode).toBeNull();
   }, 60_000);
 
   test('remove while the agent runs: refused, exit 1, the rule and the VIPs left to the agent', async () => {
-    const e = env({ OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT', OPENSHIFT_HA_USE_UNICAST: '', OPENSHIFT_HA_UNICAST_PEERS: '' });
+    const e = env({
+      OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT',
+      OPENSHIFT_HA_USE_UNICAST: '',
+      OPENSHIFT_HA_UNICAST_PEERS: '',
+    });
     const agent = cluster.startAgent(0, e);
     await waitFor('node 0 holds every VIP', () => VIPS.every((vip) => cluster.addresses(0).includes(vip)));
     const refused = cluster.runCli(0, e, 'remove');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^ipfailover remove: failover instance 'e2e' is still running on this node \(the agent of 'e2e' on node node-0, pid \d+\); nothing was changed; stop the failover pods first/);
+    expect(refused.stderr).toMatch(
+      /^ipfailover remove: failover instance 'e2e' is still running on this node \(the agent of 'e2e' on node node-0, pid \d+\); nothing was changed; stop the failover pods first/,
+    );
     expect(cluster.vrrpRules(0, 'INPUT', 'e2e')).toHaveLength(1);
     expect(VIPS.every((vip) => cluster.addresses(0).includes(vip))).toBe(true);
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
-    expect(cluster.runCli(0, e, 'remove')).toMatchObject({ code: 0, stdout: expect.stringContaining('1 VRRP rule(s) deleted') });
+    expect(cluster.runCli(0, e, 'remove')).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('1 VRRP rule(s) deleted'),
+    });
   }, 60_000);
 
   test('iptables or keepalived missing: exit 1 naming the program; a missing keepalived leaves no rule', async () => {
@@ -282,14 +378,22 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
       const e = env({ OPENSHIFT_HA_IPTABLES_CHAIN: 'INPUT', PATH: bin });
       const noIptables = cluster.startAgent(0, e);
       expect(await noIptables.exited).toBe(1);
-      expect(noIptables.lines.at(-1)).toMatch(/^ipfailover agent: iptables could not be run \(spawn iptables ENOENT\); install iptables/);
-      expect(cluster.runCli(0, e, 'remove')).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^ipfailover remove: iptables could not be run/) });
+      expect(noIptables.lines.at(-1)).toMatch(
+        /^ipfailover agent: iptables could not be run \(spawn iptables ENOENT\); install iptables/,
+      );
+      expect(cluster.runCli(0, e, 'remove')).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: expect.stringMatching(/^ipfailover remove: iptables could not be run/),
+      });
 
       rmSync(join(bin, 'keepalived'));
       symlinkSync(which('iptables'), join(bin, 'iptables'));
       const noKeepalived = cluster.startAgent(1, e);
       expect(await noKeepalived.exited).toBe(1);
-      expect(noKeepalived.lines.at(-1)).toBe('ipfailover agent: keepalived could not be run (spawn keepalived ENOENT); install keepalived (the image has it at /usr/sbin/keepalived) or put it on the PATH');
+      expect(noKeepalived.lines.at(-1)).toBe(
+        'ipfailover agent: keepalived could not be run (spawn keepalived ENOENT); install keepalived (the image has it at /usr/sbin/keepalived) or put it on the PATH',
+      );
       expect(cluster.vrrpRules(1, 'INPUT', 'e2e')).toEqual([]);
     } finally {
       rmSync(bin, { recursive: true, force: true });
@@ -299,7 +403,9 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
   test('a state dir that cannot be made (/proc/x): exit 2 at once with one line naming it', async () => {
     const agent = cluster.startAgentAs(0, env(), [], '/proc/ipfe2e-x');
     expect(await agent.exited).toBe(2);
-    expect(agent.lines).toEqual(['ipfailover agent: could not write to the state directory /proc/ipfe2e-x: no such file or directory (ENOENT); give --state-dir a writable directory (the image uses /var/lib/ipfailover)']);
+    expect(agent.lines).toEqual([
+      'ipfailover agent: could not write to the state directory /proc/ipfe2e-x: no such file or directory (ENOENT); give --state-dir a writable directory (the image uses /var/lib/ipfailover)',
+    ]);
   }, 30_000);
 
   test('bad environment: exit 2, one line naming the variable, nothing written, keepalived never started', async () => {
@@ -309,6 +415,8 @@ suite(`failover between three network-namespace nodes${reason ? ` (skipped: ${re
     expect(agent.lines[0]).toMatch(/^ipfailover agent: 'OPENSHIFT_HA_NETWORK_INTERFACE' .* is not an interface name/);
     const noIface = cluster.startAgent(1, env({ OPENSHIFT_HA_NETWORK_INTERFACE: 'eth9' }));
     expect(await noIface.exited).toBe(2);
-    expect(noIface.lines).toEqual([expect.stringMatching(/'OPENSHIFT_HA_NETWORK_INTERFACE' "eth9" is not an interface of this node/)]);
+    expect(noIface.lines).toEqual([
+      expect.stringMatching(/'OPENSHIFT_HA_NETWORK_INTERFACE' "eth9" is not an interface of this node/),
+    ]);
   }, 30_000);
 });

@@ -82,15 +82,23 @@ suite(`the agent as nobody with file capabilities, as in the image${reason ? ` (
       IPFAILOVER_ADVERT_INTERVAL: '0.1',
       PATH: `${bin}:${process.env.PATH}`,
     };
-    const agent = cluster.startAgentAs(0, env, ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--inh-caps=-all'], join(state, 'run'));
+    const agent = cluster.startAgentAs(
+      0,
+      env,
+      ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--inh-caps=-all'],
+      join(state, 'run'),
+    );
     await waitFor('the VIP on node 0', () => cluster.addresses(0).includes('192.0.2.120')).catch((e: Error) => {
       throw new Error(`${e.message}; the agent said:\n${agent.lines.join('\n')}`);
     });
     expect(cluster.vrrpRules(0, 'INPUT', 'nonroot')).toHaveLength(1);
     // Really unprivileged: the agent and both keepalived processes run as nobody.
-    const keepalived = spawnSync('pgrep', ['-f', `${join(state, 'run')}/keepalived.conf`], { encoding: 'utf8' }).stdout.trim().split('\n');
+    const keepalived = spawnSync('pgrep', ['-f', `${join(state, 'run')}/keepalived.conf`], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n');
     expect(keepalived).toHaveLength(2);
-    for (const pid of [String(agent.child.pid), ...keepalived]) expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Uid:\t65534\t65534\t65534\t65534$/m);
+    for (const pid of [String(agent.child.pid), ...keepalived])
+      expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Uid:\t65534\t65534\t65534\t65534$/m);
     expect(agent.lines.filter((l) => /Couldn't|WARNING|Unsafe|not permitted|denied/i.test(l))).toEqual([]);
 
     // The check really runs as nobody: with the service gone it fails and the VIP is released.
@@ -118,18 +126,33 @@ suite(`the agent as nobody with file capabilities, as in the image${reason ? ` (
       PATH: `${bin}:${process.env.PATH}`,
     };
     const vips = ['192.0.2.121', '192.0.2.122'];
-    const agent = cluster.startAgentAs(0, env, ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--inh-caps=-all'], join(state, 'run'));
+    const agent = cluster.startAgentAs(
+      0,
+      env,
+      ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--inh-caps=-all'],
+      join(state, 'run'),
+    );
     await waitFor('the VIPs on node 0', () => vips.every((vip) => cluster.addresses(0).includes(vip)));
-    const pids = spawnSync('pgrep', ['-f', `${join(state, 'run')}/keepalived.conf`], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number);
+    const pids = spawnSync('pgrep', ['-f', `${join(state, 'run')}/keepalived.conf`], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .map(Number);
     // Frozen first, so the VRRP child cannot release them on its parent's death: a real crash.
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     const killedAt = performance.now();
     for (const pid of pids) process.kill(pid, 'SIGKILL');
-    while (vips.some((vip) => cluster.addresses(0).includes(vip)) && performance.now() - killedAt < 20_000) await new Promise((r) => setImmediate(r));
-    console.log(`keepalived SIGKILLed (agent as nobody, through keepalived): its VIPs gone from the node after ${(performance.now() - killedAt).toFixed(0)} ms`);
+    while (vips.some((vip) => cluster.addresses(0).includes(vip)) && performance.now() - killedAt < 20_000)
+      await new Promise((r) => setImmediate(r));
+    console.log(
+      `keepalived SIGKILLed (agent as nobody, through keepalived): its VIPs gone from the node after ${(performance.now() - killedAt).toFixed(0)} ms`,
+    );
     expect(await agent.exited).toBe(1);
     expect(cluster.addresses(0).filter((a) => vips.includes(a))).toEqual([]);
-    expect(agent.lines).toContain(`ipfailover: released ${vips.join(', ')} from eth0 through keepalived (keepalived left them)`);
-    expect(agent.lines.at(-1)).toBe('ipfailover agent: keepalived exited on its own (SIGKILL); exiting so the pod restarts');
+    expect(agent.lines).toContain(
+      `ipfailover: released ${vips.join(', ')} from eth0 through keepalived (keepalived left them)`,
+    );
+    expect(agent.lines.at(-1)).toBe(
+      'ipfailover agent: keepalived exited on its own (SIGKILL); exiting so the pod restarts',
+    );
   }, 60_000);
 });

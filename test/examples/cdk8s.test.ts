@@ -34,10 +34,15 @@ describe('the example app (README main job)', () => {
         return [first, first + Number(e.OPENSHIFT_HA_VIP_GROUPS) - 1] as const;
       })
       .sort((a, b) => a[0] - b[0]);
-    expect(ranges).toEqual([[1, 5], [6, 7], [8, 8], [9, 10]]); // router, geo-cache, postgresql, the pool
+    expect(ranges).toEqual([
+      [1, 5],
+      [6, 7],
+      [8, 8],
+      [9, 10],
+    ]); // router, geo-cache, postgresql, the pool
   });
 
-  test('router: the failover copies the host-networked router\'s nodes, replicas and port', () => {
+  test("router: the failover copies the host-networked router's nodes, replicas and port", () => {
     const router = deployment('ipf-router-us-west');
     expect(router.spec.replicas).toBe(5);
     expect(router.spec.template.spec.nodeSelector).toEqual({ 'ha-svc-nodes': 'geo-us-west' });
@@ -47,9 +52,15 @@ describe('the example app (README main job)', () => {
 
   test('postgresql: a NodePort Service, and the failover checks the node port', () => {
     const service = byChart.postgresql!.find((o) => o.kind === 'Service')!;
-    expect(service.spec).toMatchObject({ type: 'NodePort', ports: [{ port: 5432, nodePort: 32439, targetPort: 5432, protocol: 'TCP' }] });
+    expect(service.spec).toMatchObject({
+      type: 'NodePort',
+      ports: [{ port: 5432, nodePort: 32439, targetPort: 5432, protocol: 'TCP' }],
+    });
     expect(service.spec.externalIPs).toBeUndefined();
-    expect(env('ipf-postgresql')).toMatchObject({ OPENSHIFT_HA_MONITOR_PORT: '32439', OPENSHIFT_HA_VIRTUAL_IPS: '203.0.113.50' });
+    expect(env('ipf-postgresql')).toMatchObject({
+      OPENSHIFT_HA_MONITOR_PORT: '32439',
+      OPENSHIFT_HA_VIRTUAL_IPS: '203.0.113.50',
+    });
   });
 
   test('external-ip: the cluster Network patch, the pool failover, and a service with an allocated external IP', () => {
@@ -60,7 +71,11 @@ describe('the example app (README main job)', () => {
       metadata: { name: 'cluster' },
       spec: { externalIP: { autoAssignCIDRs: ['192.0.2.0/28'], policy: { allowedCIDRs: ['192.0.2.0/28'] } } },
     });
-    expect(env('ipf-external-ips')).toMatchObject({ OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.1-14', OPENSHIFT_HA_VIP_GROUPS: '2', OPENSHIFT_HA_MONITOR_PORT: '443' });
+    expect(env('ipf-external-ips')).toMatchObject({
+      OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.1-14',
+      OPENSHIFT_HA_VIP_GROUPS: '2',
+      OPENSHIFT_HA_MONITOR_PORT: '443',
+    });
     const web = byChart['external-ip']!.find((o) => o.kind === 'Service')!;
     expect(web.spec.type).toBe('ClusterIP');
     expect(web.spec.externalIPs).toHaveLength(1);

@@ -14,7 +14,18 @@
  *   pod's bounding set stays full, so file capabilities work as they do in a privileged pod).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,16 +34,29 @@ const ROOT = join(__dirname, '..', '..');
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Runs a command and throws with its output when it fails. */
-export function run(program: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): string {
+export function run(
+  program: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): string {
   const r = spawnSync(program, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
-  if (r.status !== 0) throw new Error(`${program} ${args.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr || String(r.error ?? '')).slice(-4000)}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${program} ${args.join(' ')} exited ${r.status ?? r.signal}: ${(r.stderr || String(r.error ?? '')).slice(-4000)}`,
+    );
   return r.stdout;
 }
 
 /** Why the image cannot be built and run here, or `undefined`. */
 export function imageSkipReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root (buildah, chroot and network namespaces need root)';
-  for (const [tool, pkg] of [['buildah', 'buildah'], ['debootstrap', 'debootstrap'], ['ip', 'iproute2'], ['iptables', 'iptables'], ['nsenter', 'util-linux']] as const) {
+  for (const [tool, pkg] of [
+    ['buildah', 'buildah'],
+    ['debootstrap', 'debootstrap'],
+    ['ip', 'iproute2'],
+    ['iptables', 'iptables'],
+    ['nsenter', 'util-linux'],
+  ] as const) {
     if (spawnSync(tool, ['--version']).error) return `${tool} is not installed (apt-get install ${pkg})`;
   }
   return undefined;
@@ -40,7 +64,9 @@ export function imageSkipReason(): string | undefined {
 
 /** The CA bundle to hand the build as the `ca` secret, when this machine has one. */
 function caBundle(): string | undefined {
-  return [process.env.NODE_EXTRA_CA_CERTS, process.env.SSL_CERT_FILE, '/etc/ssl/certs/ca-certificates.crt'].find((f): f is string => !!f && existsSync(f));
+  return [process.env.NODE_EXTRA_CA_CERTS, process.env.SSL_CERT_FILE, '/etc/ssl/certs/ca-certificates.crt'].find(
+    (f): f is string => !!f && existsSync(f),
+  );
 }
 
 /** A built image and what it took. */
@@ -59,15 +85,27 @@ export interface BuiltImage {
 export function buildImage(name = 'localhost/ipfailover:image-test'): BuiltImage {
   let start = Date.now();
   // Where a registry is reachable (the release workflow), the real base; here, the stand-in.
-  const baseName = process.env.IPFAILOVER_IMAGE_TEST_BASE || run('bash', [join(__dirname, 'base-image.sh')]).trim().split('\n').pop()!;
+  const baseName =
+    process.env.IPFAILOVER_IMAGE_TEST_BASE ||
+    run('bash', [join(__dirname, 'base-image.sh')])
+      .trim()
+      .split('\n')
+      .pop()!;
   const baseSeconds = (Date.now() - start) / 1000;
   start = Date.now();
   const ca = caBundle();
   run('buildah', [
-    'bud', '--isolation', 'chroot', '--layers', '--quiet',
+    'bud',
+    '--isolation',
+    'chroot',
+    '--layers',
+    '--quiet',
     ...(ca ? ['--secret', `id=ca,src=${ca}`] : []),
-    '--build-arg', `NODE_IMAGE=${baseName}`,
-    '-t', name, ROOT,
+    '--build-arg',
+    `NODE_IMAGE=${baseName}`,
+    '-t',
+    name,
+    ROOT,
   ]);
   return { name, baseName, baseSeconds, buildSeconds: (Date.now() - start) / 1000 };
 }
@@ -85,8 +123,16 @@ export interface ImageConfig {
 export function imageConfig(image: string): ImageConfig {
   const info = JSON.parse(run('buildah', ['inspect', '--type', 'image', image])) as Obj;
   const config = (info.OCIv1?.config ?? {}) as Obj;
-  const size = Number(run('buildah', ['images', '--format', '{{.Size}}', '--noheading', image]).trim() === '' ? 0 : imageBytes(image));
-  return { entrypoint: config.Entrypoint ?? [], cmd: config.Cmd ?? [], env: config.Env ?? [], user: config.User ?? '0', sizeBytes: size };
+  const size = Number(
+    run('buildah', ['images', '--format', '{{.Size}}', '--noheading', image]).trim() === '' ? 0 : imageBytes(image),
+  );
+  return {
+    entrypoint: config.Entrypoint ?? [],
+    cmd: config.Cmd ?? [],
+    env: config.Env ?? [],
+    user: config.User ?? '0',
+    sizeBytes: size,
+  };
 }
 
 /** The image's size on disk: the sum of its layers, uncompressed. */
@@ -110,7 +156,12 @@ function q(word: string): string {
  * emptyDir underneath, mode 0777), the files in a timestamped directory (0755), `..data`
  * pointing at it, and one symlink per key through `..data`; files get the volume's mode.
  */
-function configMapVolume(dir: string, data: Readonly<Record<string, string>>, items: ReadonlyArray<{ key: string; path: string }> | undefined, mode: number): void {
+function configMapVolume(
+  dir: string,
+  data: Readonly<Record<string, string>>,
+  items: ReadonlyArray<{ key: string; path: string }> | undefined,
+  mode: number,
+): void {
   const stamp = '..2026_11_23_00_00_00.000000001';
   chmodSync(dir, 0o777);
   mkdirSync(join(dir, stamp));
@@ -151,7 +202,12 @@ export interface PodOptions {
 /** A process's status fields (Uid, CapEff, …). */
 export function processStatus(pid: number): Record<string, string> {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Object.fromEntries(text.split('\n').filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => l.includes(':'))
+      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+  );
 }
 
 /** One container of a pod, run as described in the file comment. */
@@ -210,7 +266,9 @@ export class Pod {
       for (const source of volume.projected.sources as Obj[]) {
         const cm = this.options.configMaps[source.configMap.name];
         if (!cm) throw new Error(`no ConfigMap ${source.configMap.name}`);
-        const picked = (source.configMap.items as Array<{ key: string; path: string }> | undefined) ?? Object.keys(cm.data ?? {}).map((key) => ({ key, path: key }));
+        const picked =
+          (source.configMap.items as Array<{ key: string; path: string }> | undefined) ??
+          Object.keys(cm.data ?? {}).map((key) => ({ key, path: key }));
         for (const { key, path } of picked) {
           data[path] = cm.data[key];
           items.push({ key: path, path });
@@ -226,8 +284,14 @@ export class Pod {
   private script(): string {
     const { container, config, nodeName } = this.options;
     const root = this.rootfs;
-    const argv: string[] = container.command ? [...container.command, ...(container.args ?? [])] : [...config.entrypoint, ...(container.args ?? config.cmd)];
-    const env = [...config.env, `HOSTNAME=${nodeName}`, ...((container.env ?? []) as Obj[]).map((e) => `${e.name}=${e.value}`)];
+    const argv: string[] = container.command
+      ? [...container.command, ...(container.args ?? [])]
+      : [...config.entrypoint, ...(container.args ?? config.cmd)];
+    const env = [
+      ...config.env,
+      `HOSTNAME=${nodeName}`,
+      ...((container.env ?? []) as Obj[]).map((e) => `${e.name}=${e.value}`),
+    ];
     const lines = [
       'set -e',
       `hostname ${q(nodeName)}`,
@@ -242,22 +306,50 @@ export class Pod {
       if (m.readOnly) lines.push(`mount -o remount,bind,ro ${q(target)}`);
     }
     const { uid, gid } = this.user;
-    lines.push(`exec chroot --userspec=${uid}:${gid} --groups=${gid} ${q(root)} /usr/bin/env -i ${env.map(q).join(' ')} ${argv.map(q).join(' ')}`);
+    lines.push(
+      `exec chroot --userspec=${uid}:${gid} --groups=${gid} ${q(root)} /usr/bin/env -i ${env.map(q).join(' ')} ${argv.map(q).join(' ')}`,
+    );
     return lines.join('\n');
   }
 
   /** Starts the container's process (PID 1 of the pod's PID namespace). */
   start(): this {
-    const child = spawn('ip', ['netns', 'exec', this.options.netns, 'unshare', '--pid', '--fork', '--mount', '--uts', '--propagation', 'private', '--', '/bin/sh', '-c', this.script()], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        this.options.netns,
+        'unshare',
+        '--pid',
+        '--fork',
+        '--mount',
+        '--uts',
+        '--propagation',
+        'private',
+        '--',
+        '/bin/sh',
+        '-c',
+        this.script(),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const collect = (chunk: Buffer): void => {
-      this.lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      this.lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
     };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
     this.child = child;
-    this.exitedPromise = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+    this.exitedPromise = new Promise((resolve) =>
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))),
+    );
     return this;
   }
 
@@ -283,7 +375,10 @@ export class Pod {
     const parent = this.child?.pid;
     if (parent === undefined) return undefined;
     try {
-      const children = readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').trim().split(/\s+/).filter((p) => p !== '');
+      const children = readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter((p) => p !== '');
       return children.length > 0 ? Number(children[0]) : undefined;
     } catch {
       return undefined;
@@ -320,7 +415,11 @@ export class Pod {
     const init = this.pid1();
     if (init === undefined) throw new Error('the pod is not running');
     const { uid, gid } = this.user;
-    const r = spawnSync('nsenter', ['-t', String(init), '-p', '-m', '-n', '-u', '-r', '-w', '-S', String(uid), '-G', String(gid), '--', ...argv], { encoding: 'utf8' });
+    const r = spawnSync(
+      'nsenter',
+      ['-t', String(init), '-p', '-m', '-n', '-u', '-r', '-w', '-S', String(uid), '-G', String(gid), '--', ...argv],
+      { encoding: 'utf8' },
+    );
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 

@@ -12,9 +12,18 @@ beforeAll(async () => {
 });
 
 test('Pulumi.yaml is a TypeScript Node.js project whose config defaults the program reads', () => {
-  const project = parse(readFileSync(join(DIR, 'Pulumi.yaml'), 'utf8')) as { name: string; runtime: { name: string; options: { typescript: boolean } }; config: Record<string, unknown> };
+  const project = parse(readFileSync(join(DIR, 'Pulumi.yaml'), 'utf8')) as {
+    name: string;
+    runtime: { name: string; options: { typescript: boolean } };
+    config: Record<string, unknown>;
+  };
   expect(project.runtime).toEqual({ name: 'nodejs', options: { typescript: true } });
-  expect(Object.keys(project.config).sort()).toEqual(['kubeconfig', 'rhospNetworkId', 'rhospNodePorts', 'rhospSubnetId']);
+  expect(Object.keys(project.config).sort()).toEqual([
+    'kubeconfig',
+    'rhospNetworkId',
+    'rhospNodePorts',
+    'rhospSubnetId',
+  ]);
 });
 
 test('the program plans both instances around the cluster reservations and registers their resources', async () => {
@@ -23,8 +32,18 @@ test('the program plans both instances around the cluster reservations and regis
   expect(program.webIp).toHaveLength(1);
   expect(program.pool.addresses).toContain(program.webIp[0]);
   const all = [program.router, program.database, program.pool.failover];
-  await registered(...all, ...all.flatMap((f) => f.resources), program.database.allowedAddressPairs!, program.pool.clusterNetwork, program.web.service!);
-  expect(await Promise.all(program.deployments.map((n) => valueOf(n)))).toEqual(['router', 'database', 'ipf-external-ips']);
+  await registered(
+    ...all,
+    ...all.flatMap((f) => f.resources),
+    program.database.allowedAddressPairs!,
+    program.pool.clusterNetwork,
+    program.web.service!,
+  );
+  expect(await Promise.all(program.deployments.map((n) => valueOf(n)))).toEqual([
+    'router',
+    'database',
+    'ipf-external-ips',
+  ]);
 
   const kinds = rec.resources.filter((r) => r.custom).map((r) => `${r.type} ${r.name}`);
   expect(kinds).toEqual(
@@ -38,8 +57,12 @@ test('the program plans both instances around the cluster reservations and regis
     ]),
   );
   const pairs = rec.resources.find((r) => r.name === 'database-allowed-address-pairs');
-  expect(pairs?.inputs).toMatchObject({ portIds: ['ostest-abcde-worker-0', 'ostest-abcde-worker-1'], vips: ['192.168.0.150'] });
+  expect(pairs?.inputs).toMatchObject({
+    portIds: ['ostest-abcde-worker-0', 'ostest-abcde-worker-1'],
+    vips: ['192.168.0.150'],
+  });
   // The program's own provider (URN::ID, as the mocks name them) reaches every Kubernetes child.
   const clusterRef = 'urn:pulumi:stack::project::pulumi:providers:kubernetes::cluster::cluster-id';
-  for (const child of rec.resources.filter((r) => r.type.startsWith('kubernetes:'))) expect(child.provider).toBe(clusterRef);
+  for (const child of rec.resources.filter((r) => r.type.startsWith('kubernetes:')))
+    expect(child.provider).toBe(clusterRef);
 });

@@ -22,11 +22,16 @@ export interface FakeOpenstackBin {
 export function fakeOpenstackBin(): FakeOpenstackBin {
   const dir = mkdtempSync(join(tmpdir(), 'ipfailover-openstack-'));
   const source = readFileSync(join(__dirname, 'fake-openstack.ts'), 'utf8');
-  const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+  const js = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
   writeFileSync(join(dir, 'fake.js'), `${js}\nmain(require('fs'));\n`);
   const state = join(dir, 'state.json');
   // The state file is baked in, so the fake works from processes that do not inherit our env.
-  writeFileSync(join(dir, 'openstack'), `#!/bin/sh\nFAKE_OPENSTACK_STATE=${JSON.stringify(state)} exec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(dir, 'fake.js'))} "$@"\n`);
+  writeFileSync(
+    join(dir, 'openstack'),
+    `#!/bin/sh\nFAKE_OPENSTACK_STATE=${JSON.stringify(state)} exec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(dir, 'fake.js'))} "$@"\n`,
+  );
   chmodSync(join(dir, 'openstack'), 0o755);
   return {
     dir,

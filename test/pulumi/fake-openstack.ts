@@ -52,13 +52,18 @@ export function fakeOpenstack(ports: FakeNeutron, argv: readonly string[], log?:
     for (const c of columns) view[c] = (port as unknown as Record<string, unknown>)[c];
     if (format === 'json') return JSON.stringify(view, null, 2);
     if (format === 'value') {
-      return columns
-        .map((c) => {
-          if (c === 'allowed_address_pairs') return port.allowed_address_pairs.map((p) => `ip_address='${p.ip_address}', mac_address='${p.mac_address}'`).join('\n');
-          if (c === 'tags') return port.tags.join(', ');
-          return String(view[c]);
-        })
-        .join('\n') + '\n';
+      return (
+        columns
+          .map((c) => {
+            if (c === 'allowed_address_pairs')
+              return port.allowed_address_pairs
+                .map((p) => `ip_address='${p.ip_address}', mac_address='${p.mac_address}'`)
+                .join('\n');
+            if (c === 'tags') return port.tags.join(', ');
+            return String(view[c]);
+          })
+          .join('\n') + '\n'
+      );
     }
     throw new Error(`fake openstack: unsupported format ${format}`);
   }
@@ -103,8 +108,17 @@ export function fakeOpenstack(ports: FakeNeutron, argv: readonly string[], log?:
 }
 
 /** A node port as the installer leaves it: the cluster's API and ingress VIPs as pairs. */
-export function nodePort(id: string, mac: string, clusterVips: readonly string[] = ['192.168.0.5', '192.168.0.7']): FakePort {
-  return { id, mac_address: mac, allowed_address_pairs: clusterVips.map((ip) => ({ ip_address: ip, mac_address: mac })), tags: ['openshiftClusterID=ostest-abcde'] };
+export function nodePort(
+  id: string,
+  mac: string,
+  clusterVips: readonly string[] = ['192.168.0.5', '192.168.0.7'],
+): FakePort {
+  return {
+    id,
+    mac_address: mac,
+    allowed_address_pairs: clusterVips.map((ip) => ({ ip_address: ip, mac_address: mac })),
+    tags: ['openshiftClusterID=ostest-abcde'],
+  };
 }
 
 /** The file-system calls {@link main} needs (passed in, so the module has no imports). */

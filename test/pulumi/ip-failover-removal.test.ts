@@ -13,7 +13,12 @@ beforeEach(() => {
   rec.resources.length = 0;
 });
 
-const props = { virtualIps: '192.0.2.10-12', networkInterface: 'ens3', namespace: 'edge', nodes: ['worker-0', 'worker-1'] };
+const props = {
+  virtualIps: '192.0.2.10-12',
+  networkInterface: 'ens3',
+  namespace: 'edge',
+  nodes: ['worker-0', 'worker-1'],
+};
 
 describe('IpFailoverRemoval (Pulumi)', () => {
   test('registers the account and one Job per node, parented to the component', async () => {
@@ -49,14 +54,20 @@ describe('IpFailoverRemoval (Pulumi)', () => {
   });
 
   test('throws every problem as one error naming the component', () => {
-    const error = thrown(() => new IpFailoverRemoval('router', { virtualIps: 'nope', nodes: [], planner: new Planner() }));
+    const error = thrown(
+      () => new IpFailoverRemoval('router', { virtualIps: 'nope', nodes: [], planner: new Planner() }),
+    );
     expect(error.message).toBe(
       [
         'router: \'virtualIps\' "nope" is not an IP address; write a dotted IPv4 address without leading zeros (192.0.2.10) or an IPv6 address',
         "router: 'nodes' [] lists no node; list the hostnames of the nodes the failover pods ran on",
       ].join('\n'),
     );
-    const image = thrown(() => new IpFailoverRemoval('router', { ...props, removalImage: 'a b', planner: new Planner() }));
-    expect(image.message).toBe('router: \'removalImage\' "a b" is not an image reference; use registry/name:tag or name@sha256:digest');
+    const image = thrown(
+      () => new IpFailoverRemoval('router', { ...props, removalImage: 'a b', planner: new Planner() }),
+    );
+    expect(image.message).toBe(
+      'router: \'removalImage\' "a b" is not an image reference; use registry/name:tag or name@sha256:digest',
+    );
   });
 });

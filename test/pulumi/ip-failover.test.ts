@@ -19,7 +19,9 @@ beforeEach(() => {
 });
 
 const envOf = (deployment: Recorded): Record<string, string> => {
-  const spec = deployment.inputs['spec'] as { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }>; image: string }> } } };
+  const spec = deployment.inputs['spec'] as {
+    template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }>; image: string }> } };
+  };
   return Object.fromEntries(spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value]));
 };
 const byName = (name: string): Recorded => {
@@ -28,13 +30,14 @@ const byName = (name: string): Recorded => {
   return found;
 };
 
-
 describe('IpFailover component', () => {
   test('registers itself and its Kubernetes objects as typed children, parented to it', async () => {
     const edge = new IpFailover('edge', { virtualIps: '192.0.2.10-11', planner: new Planner() });
     await registered(edge, ...edge.resources);
 
-    expect(rec.resources.filter((r) => r.type === TYPE)).toEqual([expect.objectContaining({ name: 'edge', custom: false })]);
+    expect(rec.resources.filter((r) => r.type === TYPE)).toEqual([
+      expect.objectContaining({ name: 'edge', custom: false }),
+    ]);
     const children = rec.resources.filter((r) => r.custom).map((r) => [r.type, r.name]);
     expect(children).toEqual([
       ['kubernetes:core/v1:ServiceAccount', 'edge-serviceaccount-ipfailover'],
@@ -43,18 +46,31 @@ describe('IpFailover component', () => {
       ['kubernetes:apps/v1:Deployment', 'edge-deployment-edge'],
     ]);
     for (const child of edge.resources) {
-      expect(await valueOf(child.urn)).toMatch(new RegExp(`::${TYPE.replace(/\$/g, '\\$')}\\$kubernetes:[^:]+(/[^:]+)?:[A-Za-z]+::edge-`));
+      expect(await valueOf(child.urn)).toMatch(
+        new RegExp(`::${TYPE.replace(/\$/g, '\\$')}\\$kubernetes:[^:]+(/[^:]+)?:[A-Za-z]+::edge-`),
+      );
     }
     expect(edge.deployment).toBeInstanceOf(k8s.apps.v1.Deployment);
   });
 
   test('the Deployment carries the planned name, namespace, replicas and env', async () => {
-    const edge = new IpFailover('Edge', { virtualIps: ['192.0.2.10', '192.0.2.11', '192.0.2.12'], vipGroups: 2, namespace: 'ha', replicas: 3, planner: new Planner() });
+    const edge = new IpFailover('Edge', {
+      virtualIps: ['192.0.2.10', '192.0.2.11', '192.0.2.12'],
+      vipGroups: 2,
+      namespace: 'ha',
+      replicas: 3,
+      planner: new Planner(),
+    });
     await registered(...edge.resources);
     const deployment = byName('Edge-deployment-edge');
     expect(deployment.inputs['metadata']).toEqual({ name: 'edge', namespace: 'ha', labels: { ipfailover: 'edge' } });
     expect((deployment.inputs['spec'] as { replicas: number }).replicas).toBe(3);
-    expect(envOf(deployment)).toMatchObject({ OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.10-12', OPENSHIFT_HA_VIP_GROUPS: '2', OPENSHIFT_HA_VRRP_ID_OFFSET: '0', OPENSHIFT_HA_REPLICA_COUNT: '3' });
+    expect(envOf(deployment)).toMatchObject({
+      OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.10-12',
+      OPENSHIFT_HA_VIP_GROUPS: '2',
+      OPENSHIFT_HA_VRRP_ID_OFFSET: '0',
+      OPENSHIFT_HA_REPLICA_COUNT: '3',
+    });
     expect(edge.vrrpIds).toEqual([1, 2]);
     expect(edge.groups).toEqual([['192.0.2.10', '192.0.2.11'], ['192.0.2.12']]);
     expect(edge.env['OPENSHIFT_HA_VIRTUAL_IPS']).toBe('192.0.2.10-12');
@@ -80,8 +96,12 @@ describe('IpFailover component', () => {
     const image = pulumi.output('registry.example/ipfailover@sha256:' + 'a'.repeat(64));
     const edge = new IpFailover('edge', { virtualIps: '192.0.2.10', image, planner: new Planner() });
     await registered(...edge.resources);
-    const spec = byName('edge-deployment-edge').inputs['spec'] as { template: { spec: { containers: Array<{ image: string; name: string }> } } };
-    expect(spec.template.spec.containers).toEqual([expect.objectContaining({ name: 'openshift-ipfailover', image: await valueOf(image) })]);
+    const spec = byName('edge-deployment-edge').inputs['spec'] as {
+      template: { spec: { containers: Array<{ image: string; name: string }> } };
+    };
+    expect(spec.template.spec.containers).toEqual([
+      expect.objectContaining({ name: 'openshift-ipfailover', image: await valueOf(image) }),
+    ]);
   });
 
   test('instances sharing a namespace share one service account, created by the first', async () => {
@@ -89,7 +109,9 @@ describe('IpFailover component', () => {
     const a = new IpFailover('a', { virtualIps: '192.0.2.1', planner });
     const b = new IpFailover('b', { virtualIps: '192.0.2.2', planner });
     await registered(...a.resources, ...b.resources);
-    expect(rec.resources.filter((r) => r.type === 'kubernetes:core/v1:ServiceAccount').map((r) => r.name)).toEqual(['a-serviceaccount-ipfailover']);
+    expect(rec.resources.filter((r) => r.type === 'kubernetes:core/v1:ServiceAccount').map((r) => r.name)).toEqual([
+      'a-serviceaccount-ipfailover',
+    ]);
     expect(b.resources.map((r) => r.constructor.name)).toEqual(['Deployment']);
   });
 });
@@ -139,12 +161,23 @@ describe('the stack planner', () => {
   test('every problem of an instance is reported at once, one per line, its stack conflicts too', () => {
     const planner = new Planner();
     new IpFailover('router', { virtualIps: '192.0.2.1', planner });
-    const error = thrown(() => new IpFailover('edge', { virtualIps: ['192.0.2.1', '192.0.2.300'], monitorPort: 70000, replicas: 0, planner }));
+    const error = thrown(
+      () =>
+        new IpFailover('edge', { virtualIps: ['192.0.2.1', '192.0.2.300'], monitorPort: 70000, replicas: 0, planner }),
+    );
     const lines = error.message.split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^edge: 'virtualIps' "192\.0\.2\.300" .+; .+/), expect.stringMatching(/^edge: 'monitorPort' 70000 .+; .+/), expect.stringMatching(/^edge: 'replicas' 0 .+; .+/)]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^edge: 'virtualIps' "192\.0\.2\.300" .+; .+/),
+        expect.stringMatching(/^edge: 'monitorPort' 70000 .+; .+/),
+        expect.stringMatching(/^edge: 'replicas' 0 .+; .+/),
+      ]),
+    );
     // The valid VIP is still checked against the stack, so the next run has nothing new to say.
-    expect(lines).toContain("edge: 'virtualIps' \"192.0.2.1\" is already served by 'router'; give each VIP to one instance only");
+    expect(lines).toContain(
+      "edge: 'virtualIps' \"192.0.2.1\" is already served by 'router'; give each VIP to one instance only",
+    );
   });
 
   test('a VIP served twice and a reused name are both reported', () => {
@@ -152,7 +185,10 @@ describe('the stack planner', () => {
     new IpFailover('edge', { virtualIps: '192.0.2.1-2', planner });
     const error = thrown(() => new IpFailover('edge2', { name: 'edge', virtualIps: '192.0.2.2-3', planner }));
     expect(error.message).toBe(
-      ["edge2: 'name' \"edge\" is already used by 'edge' in namespace default; set a different 'name'", "edge2: 'virtualIps' \"192.0.2.2\" is already served by 'edge'; give each VIP to one instance only"].join('\n'),
+      [
+        "edge2: 'name' \"edge\" is already used by 'edge' in namespace default; set a different 'name'",
+        "edge2: 'virtualIps' \"192.0.2.2\" is already served by 'edge'; give each VIP to one instance only",
+      ].join('\n'),
     );
   });
 
@@ -160,18 +196,27 @@ describe('the stack planner', () => {
     configureFailoverPlanner({ reservedVips: ['192.168.0.5'], reservedVrrpIds: [1, 2] });
     const a = new IpFailover('a', { virtualIps: '192.0.2.1' });
     expect(a.vrrpIds).toEqual([3]);
-    expect(thrown(() => new IpFailover('b', { virtualIps: '192.168.0.5' })).message).toMatch(/^b: 'virtualIps' "192\.168\.0\.5" is the cluster's own API or ingress VIP/);
+    expect(thrown(() => new IpFailover('b', { virtualIps: '192.168.0.5' })).message).toMatch(
+      /^b: 'virtualIps' "192\.168\.0\.5" is the cluster's own API or ingress VIP/,
+    );
     expect(() => configureFailoverPlanner({})).toThrow(/before creating the first IpFailover/);
   });
 
   test('automatic offsets are the same on every run and do not move when an instance is appended', () => {
-    const instance = fc.record({ groups: fc.integer({ min: 1, max: 20 }), offset: fc.option(fc.integer({ min: 0, max: 200 }), { nil: undefined }) });
+    const instance = fc.record({
+      groups: fc.integer({ min: 1, max: 20 }),
+      offset: fc.option(fc.integer({ min: 0, max: 200 }), { nil: undefined }),
+    });
     fc.assert(
       fc.property(fc.array(instance, { minLength: 1, maxLength: 6 }), instance, (instances, extra) => {
         const program = (list: typeof instances): Array<readonly number[] | string> => {
           const planner = new Planner();
           return list.map((spec, i) => {
-            const args = { virtualIps: Array.from({ length: spec.groups }, (_, j) => `10.${i}.${j}.1`), planner, ...(spec.offset !== undefined && { vrrpIdOffset: spec.offset }) };
+            const args = {
+              virtualIps: Array.from({ length: spec.groups }, (_, j) => `10.${i}.${j}.1`),
+              planner,
+              ...(spec.offset !== undefined && { vrrpIdOffset: spec.offset }),
+            };
             try {
               return new IpFailover(`i${i}`, args).vrrpIds;
             } catch (error) {
@@ -182,7 +227,8 @@ describe('the stack planner', () => {
         const first = program(instances);
         expect(program(instances)).toEqual(first);
         expect(program([...instances, extra]).slice(0, instances.length)).toEqual(first);
-        for (const ids of first) if (typeof ids !== 'string') for (const id of ids) expect(id).toBeGreaterThanOrEqual(1);
+        for (const ids of first)
+          if (typeof ids !== 'string') for (const id of ids) expect(id).toBeGreaterThanOrEqual(1);
       }),
       { numRuns: 25 },
     );

@@ -26,9 +26,18 @@ export async function recordResources(preview = false): Promise<Recorder> {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        recorder.resources.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true, ...(args.provider && { provider: args.provider }) });
+        recorder.resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          custom: args.custom ?? true,
+          ...(args.provider && { provider: args.provider }),
+        });
         const outputs = recorder.outputs.get(args.type);
-        return { id: args.custom === false ? '' : `${args.name}-id`, state: outputs ? outputs(args.inputs) : args.inputs };
+        return {
+          id: args.custom === false ? '' : `${args.name}-id`,
+          state: outputs ? outputs(args.inputs) : args.inputs,
+        };
       },
       call(args) {
         const handler = recorder.calls.get(args.token);
@@ -58,8 +67,11 @@ export async function registeredOutputs(component: pulumi.ComponentResource): Pr
   const urn = await valueOf(component.urn);
   // Outputs are registered after their inputs resolve; give the monitor a few turns.
   for (let i = 0; i < 50; i++) {
-    const monitor = pulumi.runtime.getMonitor() as unknown as { getRegisteredResources(): Map<string, { state: unknown }> };
-    const state = monitor.getRegisteredResources().get(urn)?.state as { toJavaScript?: () => Record<string, unknown> } | undefined;
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+      getRegisteredResources(): Map<string, { state: unknown }>;
+    };
+    const state = monitor.getRegisteredResources().get(urn)?.state as
+      { toJavaScript?: () => Record<string, unknown> } | undefined;
     if (state && typeof state.toJavaScript === 'function') return state.toJavaScript();
     await new Promise((r) => setTimeout(r, 10));
   }
