@@ -246,8 +246,13 @@ suite(
       );
       const deployment = objects.find((o) => o.kind === 'Deployment')!;
       const p = pod(0, deployment.spec.template.spec, configMapsOf(objects)).start();
-      const running = new Promise<string>((resolve) => setTimeout(() => resolve('still running after 15 s'), 15_000));
-      expect(await Promise.race([p.exited, running])).toBe(2);
+      let timer: NodeJS.Timeout | undefined;
+      const running = new Promise<string>(
+        (resolve) => (timer = setTimeout(() => resolve('still running after 15 s'), 15_000)),
+      );
+      const outcome = await Promise.race([p.exited, running]);
+      clearTimeout(timer);
+      expect(outcome).toBe(2);
       expect(p.lines.join('\n')).toMatch(/OPENSHIFT_HA_CHECK_SCRIPT.*\/etc\/keepalive\/absent\.sh/);
       expect(cluster.addresses(0)).not.toContain('192.0.2.110');
     }, 60_000);
