@@ -90,6 +90,9 @@ function isPending(entry: IssueEntry): entry is PendingOffsetFix {
   return 'pending' in entry;
 }
 
+/** No suggestions: what an instance with no overlap needs. */
+const NO_FIXES: ReadonlyMap<PendingOffsetFix, number | undefined> = new Map();
+
 function resolveEntry(entry: IssueEntry, fixes: ReadonlyMap<PendingOffsetFix, number | undefined>): Issue {
   if (!isPending(entry)) return entry;
   const { path, field, value, problem } = entry;
@@ -123,6 +126,11 @@ export class Planner {
    * are fixed they claim them, so no suggestion may use them.
    */
   private readonly intended: IdRange[] = [];
+  /**
+   * The overlap issues still waiting for their suggested offset, in declaration order: kept
+   * apart so that working the suggestions out costs what they are, not what all issues are.
+   */
+  private readonly pending: PendingOffsetFix[] = [];
   private readonly idOwner = new Map<number, string>();
   private readonly vipOwner = new Map<string, string>();
   private readonly nameOwner = new Map<string, string>();
@@ -202,8 +210,9 @@ export class Planner {
       this.intended.push({ first: requested + 1, last: requested + stack.vipGroups });
     }
     this.issuesByPath.set(context.path, [...(this.issuesByPath.get(context.path) ?? []), ...found]);
+    this.pending.push(...found.filter(isPending));
     // Eager callers (Pulumi) get the suggestion as it stands now: free of every earlier instance.
-    const fixes = this.suggestedOffsets();
+    const fixes = found.some(isPending) ? this.suggestedOffsets() : NO_FIXES;
     return { issues: found.map((entry) => resolveEntry(entry, fixes)) };
   }
 
@@ -254,8 +263,7 @@ export class Planner {
     const fixes = new Map<PendingOffsetFix, number | undefined>();
     // One suggestion per instance, however many owners it overlaps.
     const byPath = new Map<string, number | undefined>();
-    for (const entry of [...this.issuesByPath.values()].flat()) {
-      if (!isPending(entry)) continue;
+    for (const entry of this.pending) {
       if (!byPath.has(entry.path)) {
         const offset = firstFit(taken, entry.groups);
         byPath.set(entry.path, offset);
