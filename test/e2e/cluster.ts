@@ -65,6 +65,20 @@ export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, NODE_PATH: join(ROOT, 'node_modules'), ...extra };
 }
 
+/** Appends every non-empty line a child prints, on stdout or stderr, to `lines`. */
+export function collectLines(child: ChildProcess, lines: string[]): void {
+  const collect = (chunk: Buffer): void => {
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+}
+
 /** A running agent and everything it printed. */
 export interface Agent {
   readonly node: number;
@@ -179,16 +193,7 @@ export class Cluster {
       },
     );
     const lines: string[] = [];
-    const collect = (chunk: Buffer): void => {
-      lines.push(
-        ...chunk
-          .toString('utf8')
-          .split('\n')
-          .filter((l) => l !== ''),
-      );
-    };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    collectLines(child, lines);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const agent = { node: i, child, lines, exited };
     this.agents.push(agent);

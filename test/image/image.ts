@@ -28,6 +28,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { collectLines } from '../e2e/cluster';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -336,16 +337,7 @@ export class Pod {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    const collect = (chunk: Buffer): void => {
-      this.lines.push(
-        ...chunk
-          .toString('utf8')
-          .split('\n')
-          .filter((l) => l !== ''),
-      );
-    };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
+    collectLines(child, this.lines);
     this.child = child;
     this.exitedPromise = new Promise((resolve) =>
       child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))),
