@@ -2,6 +2,7 @@ import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AddressAllocator, clusterNetworkPatch, parsePoolCidr, secondPoolIssue } from '../core/address-pool';
 import { formatIssueWithoutPath, isProblem, type Issue } from '../core/issues';
+import { failoverNameOf } from '../core/ha-service';
 import { nameFromId } from '../core/normalize';
 import { omitKeys } from '../core/objects';
 import type { ExternalIpPoolProps } from '../core/props';
@@ -52,7 +53,7 @@ export class ExternalIpPool extends Construct {
     this.allocator = valid ? new AddressAllocator(range) : undefined;
     if (!valid) return;
     this.failover = new IpFailover(this, 'Failover', {
-      name: `ipf-${nameFromId(id)}`,
+      name: failoverNameOf(nameFromId(id)),
       ...omitKeys(props, ['cidr']),
       virtualIps: range.addresses,
     });

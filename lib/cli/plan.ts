@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { VRRP_ID_MAX, VRRP_ID_MIN } from '../core/defaults';
 import { formatIssue, formatIssueWithoutPath } from '../core/issues';
 import { formatPlanTable, planManifests } from '../core/plan-report';
 import type { PlannerOptions } from '../core/planner';
@@ -49,10 +50,10 @@ function synthesize(app: string, io: CommandIo): string {
 /** The planner options the command line gives, or the reason they are wrong. */
 function plannerOptions(options: PlanOptions): PlannerOptions {
   const ids = (options.reservedVrrpIds ?? '').split(',').filter((s) => s.trim() !== '');
-  const bad = ids.find((s) => !/^\s*\d{1,3}\s*$/.test(s) || Number(s) < 1 || Number(s) > 255);
+  const bad = ids.find((s) => !/^\s*\d{1,3}\s*$/.test(s) || Number(s) < VRRP_ID_MIN || Number(s) > VRRP_ID_MAX);
   if (bad !== undefined)
     throw new InputError(
-      `--reserved-vrrp-ids: ${JSON.stringify(bad)} is not a VRRP ID; list whole numbers from 1 to 255, such as 51,52`,
+      `--reserved-vrrp-ids: ${JSON.stringify(bad)} is not a VRRP ID; list whole numbers from ${VRRP_ID_MIN} to ${VRRP_ID_MAX}, such as 51,52`,
     );
   const vips = (options.reservedVips ?? '').trim();
   const parsed = parseVirtualIps(vips);

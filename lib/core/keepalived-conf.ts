@@ -13,6 +13,7 @@ import { isProblem, type Issue } from './issues';
 import { priorityOf, rankByAddress, rankByName, type NodeRank } from './priorities';
 import { groupsOf, vrrpIdsOf, type AgentSettings } from './settings';
 import { familyOfText, parseAddress } from './vip-range';
+import { preemptionText } from './setting-table';
 
 /** Who is rendering: the node the config is for. */
 export interface NodeIdentity {
@@ -192,7 +193,7 @@ export function renderKeepalivedConf(
       `virtual_router_id ${ids[g]}`,
       `priority ${priorityOf(g, rank)}`,
       `advert_int ${advertText(settings.advertIntervalSeconds)}`,
-      settings.preemption === 'nopreempt' ? 'nopreempt' : `preempt_delay ${settings.preemption.delaySeconds}`,
+      preemptionText(settings.preemption),
       // PASS keeps differently named configs apart under VRRPv2, as in Red Hat's image; VRRPv3 has no auth.
       ...(version === 2
         ? block('authentication', ['auth_type PASS', `auth_pass ${settings.configName.slice(0, 8)}`], '')

@@ -8,7 +8,7 @@
  *
  * Settings that do not map one to one keep their special handling as hooks of their row.
  */
-import { DEFAULTS, ENV_DEFAULTS } from './defaults';
+import { DEFAULTS, ENV_DEFAULTS, VRRP_ID_MAX, VRRP_ID_MIN } from './defaults';
 import {
   checkAdvertInterval,
   checkChainName,
@@ -173,14 +173,14 @@ function checkPreemption(preemption: unknown): Problem | undefined {
 
 function parseExcludedIds(text: string): TextRead<number[]> {
   const ids = text.split(/[\s,]+/).filter((t) => t !== '');
-  const bad = ids.find((t) => checkInteger(/^\d+$/.test(t) ? Number(t) : NaN, 1, 255, 'a VRRP ID'));
+  const bad = ids.find((t) => checkInteger(/^\d+$/.test(t) ? Number(t) : NaN, VRRP_ID_MIN, VRRP_ID_MAX, 'a VRRP ID'));
   if (bad !== undefined)
     return {
       problems: [
         {
           value: text,
           problem: `has ${JSON.stringify(bad)}, which is not a VRRP ID`,
-          fix: 'list IDs 1..255 separated by spaces',
+          fix: `list IDs ${VRRP_ID_MIN}..${VRRP_ID_MAX} separated by spaces`,
         },
       ],
     };

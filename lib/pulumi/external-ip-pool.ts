@@ -2,6 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { AddressAllocator, clusterNetworkPatch, parsePoolCidr, secondPoolIssue } from '../core/address-pool';
 import { formatIssueWithoutPath, formatIssues, isProblem, type Issue } from '../core/issues';
 import type { KubeObject } from '../core/manifests';
+import { failoverNameOf } from '../core/ha-service';
 import { checkPropsObject, nameFromId } from '../core/normalize';
 import type { ExternalIpPoolProps } from '../core/props';
 import { childName, emitPatch } from './_emit';
@@ -57,7 +58,7 @@ export class ExternalIpPool extends pulumi.ComponentResource {
     const failoverName = `${name}-failover`;
     const failover: IpFailoverArgs | undefined = isProblem(range)
       ? undefined
-      : { name: `ipf-${nameFromId(name)}`, ...failoverArgs, virtualIps: range.addresses, planner: this.planner };
+      : { name: failoverNameOf(nameFromId(name)), ...failoverArgs, virtualIps: range.addresses, planner: this.planner };
     // The failover's props are checked before any child is registered: all or nothing.
     if (issues.length === 0 && failover)
       issues.push(...this.planner.check(propsOf(failover), { path: failoverName, id: failoverName }));
