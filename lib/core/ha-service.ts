@@ -7,12 +7,12 @@
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { AddressAllocator } from './address-pool';
 import { checkDnsLabel, checkInteger, checkLabels, checkPortName, checkReplicas, isPlainObject } from './fields';
-import { isProblem, toIssues, type Issue, type Problem } from './issues';
+import { isProblem, quotedChoices, toIssues, type Issue, type Problem } from './issues';
 import type { KubeObject } from './manifests';
 import { checkPropsObject, nameFromId, parseVirtualIpsProp } from './normalize';
 import { DEFAULTS } from './defaults';
 import { omitKeys, valueAt } from './objects';
-import type { HaServiceOptions, HaServicePort, IpFailoverProps } from './props';
+import { EXPOSURES, type HaServiceOptions, type HaServicePort, type IpFailoverProps } from './props';
 
 /** What a front end reads off a host-networked workload (a cdk8s-plus or Pulumi Deployment). */
 export interface WorkloadFacts {
@@ -319,11 +319,11 @@ export function resolveHaService(props: HaServiceOptions, context: HaServiceCont
   // The Service is created here, so its namespace is checked here too (the failover checks its own).
   const namespaceProblem = checkDnsLabel(namespace);
   if (namespaceProblem) issue('namespace', namespaceProblem);
-  if (!['externalIp', 'nodePort', 'hostNetwork'].includes(props.exposure)) {
+  if (!(EXPOSURES as readonly unknown[]).includes(props.exposure)) {
     issue('exposure', {
       value: props.exposure,
       problem: 'is not a way to expose a service',
-      fix: "use 'externalIp', 'nodePort' or 'hostNetwork'",
+      fix: `use ${quotedChoices(EXPOSURES)}`,
     });
     return { name, virtualIps: [], issues };
   }

@@ -35,6 +35,12 @@ const MAX_VALUE_CHARS = 80;
  * Renders a value for a message: numbers bare, strings JSON-quoted so a newline or quote in bad
  * input shows as an escape and cannot forge extra lines of output.
  */
+/** The allowed values of a choice as a fix says them: `'a', 'b' or 'c'`. */
+export function quotedChoices(values: readonly string[]): string {
+  const quoted = values.map((v) => `'${v}'`);
+  return quoted.length < 2 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
+}
+
 export function formatValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'bigint') return `${value}n`;

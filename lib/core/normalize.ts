@@ -15,8 +15,8 @@ import {
   isPlainObject,
   MAX_CONFIGMAP_BYTES,
 } from './fields';
-import type { Issue, Problem } from './issues';
-import type { DeploymentStrategy, IpFailoverProps, ScriptSource } from './props';
+import { quotedChoices, type Issue, type Problem } from './issues';
+import { DEPLOYMENT_STRATEGIES, type DeploymentStrategy, type IpFailoverProps, type ScriptSource } from './props';
 import { checkScriptFiles } from './script-source';
 import { keysInOrder, PROPS_CHECK_ORDER, rowOf, type AnySettingRow, type ResolvedIdentity } from './setting-table';
 import { checkIdRange, crossCheck, type AgentSettings, type SettingKey } from './settings';
@@ -69,8 +69,12 @@ export function nameFromId(id: string): string {
 }
 
 function checkStrategy(strategy: unknown): Problem | undefined {
-  if (strategy === 'Recreate' || strategy === 'RollingUpdate') return undefined;
-  return { value: strategy, problem: 'is not a deployment strategy', fix: "use 'Recreate' or 'RollingUpdate'" };
+  if ((DEPLOYMENT_STRATEGIES as readonly unknown[]).includes(strategy)) return undefined;
+  return {
+    value: strategy,
+    problem: 'is not a deployment strategy',
+    fix: `use ${quotedChoices(DEPLOYMENT_STRATEGIES)}`,
+  };
 }
 
 /** Collects problems per prop. */

@@ -50,8 +50,11 @@ export interface PreemptDelay {
  */
 export type Preemption = 'nopreempt' | PreemptDelay;
 
+/** The ways the failover Deployment can replace its pods: the values of `strategy`. */
+export const DEPLOYMENT_STRATEGIES = ['Recreate', 'RollingUpdate'] as const;
+
 /** How the failover Deployment replaces its pods. */
-export type DeploymentStrategy = 'Recreate' | 'RollingUpdate';
+export type DeploymentStrategy = (typeof DEPLOYMENT_STRATEGIES)[number];
 
 /** Props of `IpFailover`: one keepalived Deployment serving a set of virtual IPs. */
 export interface IpFailoverProps {
@@ -205,8 +208,11 @@ export interface ExternalIpPoolProps extends Omit<IpFailoverProps, 'virtualIps'>
   readonly cidr: string;
 }
 
+/** The docs' three ways to reach a highly available service: the values of `exposure`. */
+export const EXPOSURES = ['externalIp', 'nodePort', 'hostNetwork'] as const;
+
 /** How clients reach a highly available service (the docs' three ways). */
-export type Exposure = 'externalIp' | 'nodePort' | 'hostNetwork';
+export type Exposure = (typeof EXPOSURES)[number];
 
 /** One port of the Service an `HaService` creates. */
 export interface HaServicePort {
