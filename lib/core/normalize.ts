@@ -259,11 +259,11 @@ export function normalize(props: IpFailoverProps, context: InstanceContext): Nor
     ...(requestedVrrpIdOffset !== undefined && { requestedVrrpIdOffset }),
     agent,
   };
-  const inline = inlineScriptData(spec);
-  if (configMapBytes(inline) > MAX_CONFIGMAP_BYTES) {
+  const inlineBytes = configMapBytes(inlineScriptData(spec));
+  if (inlineBytes > MAX_CONFIGMAP_BYTES) {
     const field = 'inline' in (props.checkScript ?? {}) ? 'checkScript' : 'notifyScript';
     c.check(field, {
-      value: configMapBytes(inline),
+      value: inlineBytes,
       problem: `bytes of inline scripts are more than a ConfigMap holds (${MAX_CONFIGMAP_BYTES} bytes)`,
       fix: 'put the script in the image and give { path }, or in your own ConfigMap and give { configMap, key }',
     });

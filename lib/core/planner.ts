@@ -253,13 +253,19 @@ export class Planner {
     return earlier;
   }
 
+  /** IDs a suggestion may not use: those planned instances hold and those refused ones asked for. */
+  private claimedOrIntendedIds(): Set<number> {
+    const taken = new Set(this.idOwner.keys());
+    for (const range of this.intended) for (let id = range.first; id <= range.last; id++) taken.add(id);
+    return taken;
+  }
+
   /**
    * The offset to suggest to each overlapping instance, in declaration order: the lowest whose
    * IDs no planned instance, no asked-for offset and no earlier suggestion uses.
    */
   private suggestedOffsets(): Map<PendingOffsetFix, number | undefined> {
-    const taken = new Set(this.idOwner.keys());
-    for (const range of this.intended) for (let id = range.first; id <= range.last; id++) taken.add(id);
+    const taken = this.claimedOrIntendedIds();
     const fixes = new Map<PendingOffsetFix, number | undefined>();
     // One suggestion per instance, however many owners it overlaps.
     const byPath = new Map<string, number | undefined>();
@@ -279,8 +285,7 @@ export class Planner {
     fixes: ReadonlyMap<PendingOffsetFix, number | undefined>,
     groups: number,
   ): number | undefined {
-    const taken = new Set(this.idOwner.keys());
-    for (const range of this.intended) for (let id = range.first; id <= range.last; id++) taken.add(id);
+    const taken = this.claimedOrIntendedIds();
     for (const [entry, offset] of fixes)
       if (offset !== undefined) for (let id = offset + 1; id <= offset + entry.groups; id++) taken.add(id);
     return firstFit(taken, groups);
