@@ -52,12 +52,18 @@ interface FailoverEnv {
 const FAILOVER_VARIABLE = /^(OPENSHIFT_HA_|IPFAILOVER_|HA_EXCLUDED_)/;
 
 /** The failover container's env of a Deployment: the container that names `OPENSHIFT_HA_VIRTUAL_IPS`. */
+/** The `env` list of each container of a pod-owning object, as far as plain data has them. */
+function containerEnvs(obj: unknown): unknown[][] {
+  const containers = valueAt(obj, 'spec', 'template', 'spec', 'containers');
+  return (Array.isArray(containers) ? containers : []).map((container) => {
+    const vars = valueAt(container, 'env');
+    return Array.isArray(vars) ? vars : [];
+  });
+}
+
 function failoverEnv(obj: unknown): FailoverEnv | undefined {
   if (valueAt(obj, 'kind') !== 'Deployment') return undefined;
-  const containers = valueAt(obj, 'spec', 'template', 'spec', 'containers');
-  for (const container of Array.isArray(containers) ? containers : []) {
-    const vars = valueAt(container, 'env');
-    const list: unknown[] = Array.isArray(vars) ? vars : [];
+  for (const list of containerEnvs(obj)) {
     if (!list.some((v) => valueAt(v, 'name') === ENV_NAMES.virtualIps)) continue;
     const env: Record<string, string> = {};
     const unread: string[] = [];
@@ -77,11 +83,7 @@ function failoverEnv(obj: unknown): FailoverEnv | undefined {
 
 /** An env name with the docs' callout number left in (`OPENSHIFT_HA_VIRTUAL_IPS 2`). */
 function hasCallout(obj: unknown): boolean {
-  const containers = valueAt(obj, 'spec', 'template', 'spec', 'containers');
-  return (Array.isArray(containers) ? containers : []).some((c) => {
-    const vars = valueAt(c, 'env');
-    return (Array.isArray(vars) ? vars : []).some((v) => /^OPENSHIFT_HA_\w+\s+\S/.test(String(valueAt(v, 'name'))));
-  });
+  return containerEnvs(obj).some((list) => list.some((v) => /^OPENSHIFT_HA_\w+\s+\S/.test(String(valueAt(v, 'name')))));
 }
 
 /**
