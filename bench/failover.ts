@@ -8,7 +8,7 @@
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { PRIORITY_STEP, TOP_PRIORITY } from '../lib/core/priorities';
+import { PRIORITY_STEP, TOP_PRIORITY } from '../lib/core/node/priorities';
 import { Cluster, buildCli, peersOf, skipReason, waitFor } from '../test/e2e/cluster';
 
 const TRIALS = 5;

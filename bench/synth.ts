@@ -6,9 +6,9 @@
 import { performance } from 'node:perf_hooks';
 import { ApiObject, App, Chart } from 'cdk8s';
 import type * as Cdk8sApi from '../lib/cdk8s';
-import type * as ManifestsApi from '../lib/core/manifests';
-import type { KubeObject } from '../lib/core/manifests';
-import type * as PlannerApi from '../lib/core/planner';
+import type * as ManifestsApi from '../lib/core/emit/manifests';
+import type { KubeObject } from '../lib/core/model/kube-object';
+import type * as PlannerApi from '../lib/core/plan/planner';
 
 /**
  * The library as users run it: compiled by `npm run build` (the bench script builds first).

@@ -1,33 +1,36 @@
 /**
  * ipfailover core: the props, the planner, the parsers and the plain Kubernetes objects, with no
  * framework imports. The constructs live in `ipfailover/cdk8s`, the components in
- * `ipfailover/pulumi`. (`ipfailover/internal/rhosp` is for the Pulumi RHOSP resource's stored
+ * `ipfailover/pulumi`. (`ipfailover/internal/openstack` is for the Pulumi RHOSP resource's stored
  * provider only.)
  */
 
 // What the constructs and components take.
-export * from './core/props';
-export type { IpFailoverRemovalProps } from './core/removal-jobs';
+export * from './core/model/props';
+export type { IpFailoverRemovalProps } from './core/emit/removal-jobs';
 
 // What the planner and the parsers report, and how it reads.
-export { formatIssue, formatIssues, isProblem, type Issue, type Problem } from './core/issues';
+export { formatIssue, formatIssues, isProblem, type Issue, type Problem } from './core/model/issues';
 
 // The defaults and limits the README's tables give.
-export { DEFAULTS, ENV_DEFAULTS, DEFAULT_IMAGE, MAX_CLUSTER_GROUPS, VRRP_ID_MIN, VRRP_ID_MAX } from './core/defaults';
+export { DEFAULTS, ENV_DEFAULTS, DEFAULT_IMAGE } from './core/model/defaults';
+export { MAX_CLUSTER_GROUPS, VRRP_ID_MIN, VRRP_ID_MAX } from './core/model/limits';
 
 // Parsers of the props' text forms.
-export { parseVirtualIps, formatVirtualIps, type VipListParse, type IpFamily } from './core/vip-range';
-export { parsePoolCidr, type AddressAllocator, type PoolRange } from './core/address-pool';
+export { parseVirtualIps, formatVirtualIps, type VipListParse, type IpFamily } from './core/rules/vip-range';
+export { parsePoolCidr, type AddressAllocator, type PoolRange } from './core/plan/address-pool';
 
 // The stack-wide planner, and what it gives per instance.
-export { Planner, type PlannerOptions, type InstancePlan, type PlanOutcome, type IdRange } from './core/planner';
-export type { FailoverSpec, InstanceContext } from './core/normalize';
+export { Planner, type PlannerOptions, type InstancePlan, type PlanOutcome, type IdRange } from './core/plan/planner';
+export type { FailoverSpec, InstanceContext } from './core/spec/normalize';
 
 // The env contract: the OPENSHIFT_HA_* variables the Deployment carries and the agent reads.
-export { toEnv, fromEnv, ENV_NAMES, USE_UNICAST_ENV, type EnvVar, type EnvRead } from './core/env-contract';
-export type { AgentSettings } from './core/settings';
+export { toEnv, fromEnv, ENV_NAMES, USE_UNICAST_ENV, type EnvVar, type EnvRead } from './core/env/env-contract';
+export type { AgentSettings } from './core/env/setting-rules';
 
 // The plain Kubernetes objects, for tools other than cdk8s and Pulumi.
-export { failoverObjects, INSTANCE_LABEL, type KubeObject } from './core/manifests';
-export { planRemoval, type RemovalPlan } from './core/removal-jobs';
-export { rhospScripts, rhospConfigMap, type RhospScripts } from './core/rhosp';
+export { failoverObjects } from './core/emit/manifests';
+export { INSTANCE_LABEL } from './core/model/object-names';
+export { type KubeObject } from './core/model/kube-object';
+export { planRemoval, type RemovalPlan } from './core/emit/removal-jobs';
+export { openStackScripts, openStackConfigMap, type OpenStackScripts } from './core/openstack/scripts';

@@ -192,7 +192,7 @@ test('with no framework at all, the core entry loads', () => {
     exports: expect.arrayContaining(['Planner', 'parseVirtualIps', 'toEnv']),
   });
   // The stored RHOSP provider's entry point: exactly what it runs, and none of it in the root entry.
-  const provider = load(dir, 'ipfailover/internal/rhosp');
+  const provider = load(dir, 'ipfailover/internal/openstack');
   expect(provider).toEqual({
     ok: true,
     exports: [
@@ -255,7 +255,7 @@ test('the serialized RHOSP provider loads from the installed package and runs th
     expect(result.error).toBeUndefined();
     // Only exported entry points and built-ins: never a path inside the package.
     for (const name of result.requires) expect(name).not.toMatch(/^ipfailover\/(dist|lib)\//);
-    expect(result.requires).toContain('ipfailover/internal/rhosp');
+    expect(result.requires).toContain('ipfailover/internal/openstack');
     expect(result.outs.keptPairs).toEqual({ 'master-0': ['192.168.0.5', '192.168.0.7'] });
     const { ports, log } = bin.read();
     expect(ports['master-0']).toEqual(port);

@@ -5,8 +5,8 @@
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import type * as pulumi from '@pulumi/pulumi';
 import { ExternalIpPool as Cdk8sPool, HaService as Cdk8sHaService, IpFailover as Cdk8sIpFailover } from '../lib/cdk8s';
-import type { IpFailoverProps } from '../lib/core/props';
-import { Planner } from '../lib/core/planner';
+import type { IpFailoverOptions } from '../lib/core/model/props';
+import { Planner } from '../lib/core/plan/planner';
 import {
   ExternalIpPool as PulumiPool,
   HaService as PulumiHaService,
@@ -15,7 +15,7 @@ import {
 import { recordResources, registered, valueOf, type Recorder } from './pulumi/mocks';
 
 /** Instances declared together, as one cdk8s chart and one Pulumi program. */
-const CASES: Record<string, Array<[string, IpFailoverProps]>> = {
+const CASES: Record<string, Array<[string, IpFailoverOptions]>> = {
   defaults: [['edge', { virtualIps: '192.0.2.10-12' }]],
   'every prop': [
     [
@@ -190,7 +190,7 @@ describe('parity: HaService and ExternalIpPool', () => {
 
 describe('parity of errors', () => {
   /** The cdk8s validation lines and the Pulumi error lines, with each front end's path form removed. */
-  const messages = (instances: Array<[string, IpFailoverProps]>): { cdk8s: string[]; pulumi: string[] } => {
+  const messages = (instances: Array<[string, IpFailoverOptions]>): { cdk8s: string[]; pulumi: string[] } => {
     const chart = new Chart(Testing.app(), 'chart');
     for (const [id, props] of instances) new Cdk8sIpFailover(chart, id, props);
     let cdk8s: string[] = [];

@@ -10,7 +10,7 @@ import { App, Chart } from 'cdk8s';
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
 import * as cdk8s from '../lib/cdk8s';
-import { Planner } from '../lib/core/planner';
+import { Planner } from '../lib/core/plan/planner';
 import * as pulumiComponents from '../lib/pulumi';
 import { recordResources, type Recorder } from './pulumi/mocks';
 import { validateAgainstSchema } from './support/schema';

@@ -6,10 +6,10 @@
  * injected.
  */
 import type { EventEmitter } from 'node:events';
-import { ENV_NAMES } from '../core/env-contract';
-import { renderKeepalivedConf, instanceName } from '../core/keepalived-conf';
-import { groupsOf, type AgentSettings } from '../core/settings';
-import { familyOfText } from '../core/vip-range';
+import { ENV_NAMES } from '../core/env/env-contract';
+import { renderKeepalivedConf, instanceName } from '../core/node/keepalived-conf';
+import { groupsOf, type AgentSettings } from '../core/env/setting-rules';
+import { familyOfText } from '../core/rules/vip-range';
 import { WriteError, writeFileAtomic } from './atomic-write';
 import { shortReason, loadSettings } from './environment';
 import { EXIT_CONFIG, EXIT_FAILED } from './exit-codes';

@@ -2,9 +2,9 @@
  * Reading the environment for every agent command: the core's own parser, and a short reason
  * when it fails — the first problem on one line, the names of any others on a second.
  */
-import { fromEnv } from '../core/env-contract';
-import { formatIssue, type Issue } from '../core/issues';
-import type { AgentSettings } from '../core/settings';
+import { fromEnv } from '../core/env/env-contract';
+import { formatIssue, type Issue } from '../core/model/issues';
+import type { AgentSettings } from '../core/env/setting-rules';
 
 /** Settings, or the one- or two-line reason they could not be read. */
 export type Loaded =

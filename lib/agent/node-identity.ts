@@ -1,9 +1,9 @@
 /**
  * Who this node is, for the renderer: its address on the VRRP interface and its name.
  */
-import type { NodeIdentity } from '../core/keepalived-conf';
-import type { AgentSettings } from '../core/settings';
-import { familyOfText } from '../core/vip-range';
+import type { NodeIdentity } from '../core/node/keepalived-conf';
+import type { AgentSettings } from '../core/env/setting-rules';
+import { familyOfText } from '../core/rules/vip-range';
 import type { Runner } from './exec';
 import { interfaceAddresses, nodeAddressOf } from './interface-addresses';
 

@@ -2,12 +2,12 @@
  * What `ipfailover remove` does on a node, as the documented removal Job means to: delete the
  * VRRP iptables rule and release the VIPs from the interface. Idempotent: a second run finds
  * nothing to do and succeeds. The command around it is `cli/remove.ts`; the Jobs that run it on
- * every node are planned by `core/removal-jobs.ts`.
+ * every node are planned by `core/emit/removal-jobs.ts`.
  */
 import type { Runner } from './exec';
 import { removeVrrpRule } from './iptables';
 import { releaseWithIp } from './release';
-import type { AgentSettings } from '../core/settings';
+import type { AgentSettings } from '../core/env/setting-rules';
 
 /** What a removal did. */
 export interface RemovalOutcome {

@@ -11,7 +11,7 @@
  *   it releases whatever it may have taken meanwhile.
  */
 import { EventEmitter } from 'node:events';
-import type { AgentSettings } from '../core/settings';
+import type { AgentSettings } from '../core/env/setting-rules';
 import { firstLine, type Runner } from './exec';
 import { interfaceAddresses } from './interface-addresses';
 import { parseStateLine } from './state-log';

@@ -18,10 +18,10 @@
  */
 import { closeSync, lstatSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
-import { ENV_NAMES } from '../core/env-contract';
-import type { Issue, Problem } from '../core/issues';
-import { DEFAULT_SCRIPT_USER } from '../core/keepalived-conf';
-import type { AgentSettings } from '../core/settings';
+import { ENV_NAMES } from '../core/env/env-contract';
+import type { Issue, Problem } from '../core/model/issues';
+import { DEFAULT_SCRIPT_USER } from '../core/node/keepalived-conf';
+import type { AgentSettings } from '../core/env/setting-rules';
 
 /** What the checks need of a file's status (a subset of `fs.Stats`). */
 export interface FileInfo {

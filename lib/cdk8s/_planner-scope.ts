@@ -1,5 +1,5 @@
 import type { IConstruct } from 'constructs';
-import { Planner, type PlannerOptions } from '../core/planner';
+import { Planner, type PlannerOptions } from '../core/plan/planner';
 
 /** One planner per construct tree (per `App`), so every instance of a stack is checked together. */
 const planners = new WeakMap<IConstruct, Planner>();

@@ -1,15 +1,15 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
-import { AddressAllocator, clusterNetworkPatch, parsePoolCidr, secondPoolIssue } from '../core/address-pool';
-import { formatIssueWithoutPath, isProblem, type Issue } from '../core/issues';
-import { failoverNameOf } from '../core/ha-service';
-import { nameFromId } from '../core/normalize';
-import { omitKeys } from '../core/objects';
-import type { ExternalIpPoolProps } from '../core/props';
+import { AddressAllocator, clusterNetworkPatch, parsePoolCidr, secondPoolIssue } from '../core/plan/address-pool';
+import { formatIssueWithoutPath, isProblem, type Issue } from '../core/model/issues';
+import { failoverNameOf } from '../core/emit/ha-service';
+import { nameFromId } from '../core/spec/normalize';
+import { omitKeys } from '../core/support/plain-data';
+import type { ExternalIpPoolProps } from '../core/model/props';
 import { IpFailover } from './ip-failover';
 import { plannerOf } from './_planner-scope';
 
-export type { ExternalIpPoolProps } from '../core/props';
+export type { ExternalIpPoolProps } from '../core/model/props';
 
 /**
  * The cluster's ExternalIP range made highly available: the `Network` `cluster` settings

@@ -1,8 +1,8 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { resolveHaService, workloadFactsOf, wrongKindIssue, type WorkloadFacts } from '../core/ha-service';
-import { formatIssueWithoutPath } from '../core/issues';
-import type { HaServiceOptions } from '../core/props';
+import { resolveHaService, workloadFactsOf, wrongKindIssue, type WorkloadFacts } from '../core/emit/ha-service';
+import { formatIssueWithoutPath } from '../core/model/issues';
+import type { HaServiceOptions } from '../core/model/props';
 import { ExternalIpPool } from './external-ip-pool';
 import { IpFailover } from './ip-failover';
 

@@ -4,5 +4,5 @@ export { ExternalIpPool, type ExternalIpPoolProps } from './external-ip-pool';
 export { HaService, type HaServiceProps } from './ha-service';
 export { IpFailoverRemoval, type IpFailoverRemovalProps } from './ip-failover-removal';
 export { configureFailoverPlanner } from './_planner-scope';
-export type { PlannerOptions } from '../core/planner';
-export * from '../core/props';
+export type { PlannerOptions } from '../core/plan/planner';
+export * from '../core/model/props';

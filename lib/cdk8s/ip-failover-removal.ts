@@ -1,11 +1,11 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { formatIssueWithoutPath } from '../core/issues';
-import { serviceAccountObjects } from '../core/manifests';
-import { planRemoval, type IpFailoverRemovalProps } from '../core/removal-jobs';
+import { formatIssueWithoutPath } from '../core/model/issues';
+import { serviceAccountObjects } from '../core/emit/manifests';
+import { planRemoval, type IpFailoverRemovalProps } from '../core/emit/removal-jobs';
 import { plannerOf } from './_planner-scope';
 
-export type { IpFailoverRemovalProps } from '../core/removal-jobs';
+export type { IpFailoverRemovalProps } from '../core/emit/removal-jobs';
 
 /**
  * Removes an `IpFailover` from its nodes, as the docs' "Removing IP failover" procedure: put it

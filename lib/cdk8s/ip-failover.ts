@@ -1,11 +1,12 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { formatIssueWithoutPath, formatIssues } from '../core/issues';
-import { failoverObjects } from '../core/manifests';
-import type { InstancePlan } from '../core/planner';
-import type { IpFailoverProps as CoreIpFailoverProps } from '../core/props';
-import { toEnv } from '../core/env-contract';
-import { checkOpenStackPorts, rhospConfigMap } from '../core/rhosp';
+import { formatIssueWithoutPath, formatIssues } from '../core/model/issues';
+import { failoverObjects } from '../core/emit/manifests';
+import type { InstancePlan } from '../core/plan/planner';
+import type { IpFailoverOptions } from '../core/model/props';
+import { toEnv } from '../core/env/env-contract';
+import { checkOpenStackPorts } from '../core/openstack/port-pairs';
+import { openStackConfigMap } from '../core/openstack/scripts';
 import { plannerOf } from './_planner-scope';
 
 /** The Red Hat OpenStack ports of the nodes that can hold the VIPs. */
@@ -15,7 +16,7 @@ export interface OpenStackPorts {
 }
 
 /** Props of {@link IpFailover}: the shared props plus the cdk8s form of the RHOSP step. */
-export interface IpFailoverProps extends CoreIpFailoverProps {
+export interface IpFailoverProps extends IpFailoverOptions {
   /**
    * Red Hat OpenStack only: the node ports on which every VIP must be an allowed address pair
    * (the docs' RHOSP step). cdk8s cannot reach OpenStack, so this synthesizes a ConfigMap
@@ -75,7 +76,7 @@ export class IpFailover extends Construct {
     this.virtualIps = plan?.settings.virtualIps ?? [];
     this.env = plan ? Object.fromEntries(toEnv(plan.settings).map((v) => [v.name, v.value])) : {};
     const objects = plan ? failoverObjects(plan) : [];
-    if (plan && openstack && ownIssues.length === 0) objects.push(rhospConfigMap(plan, openstack.portIds));
+    if (plan && openstack && ownIssues.length === 0) objects.push(openStackConfigMap(plan, openstack.portIds));
     this.apiObjects = objects.map((obj) => new ApiObject(this, `${obj.kind}-${obj.metadata.name}`, obj));
     // cdk8s's convention (`node.defaultChild`, `ApiObject.of`) names the main object; set it
     // rather than renaming the Deployment's child to 'Resource', since child ids are public.

@@ -7,12 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VRRP_ID_MAX, VRRP_ID_MIN } from '../core/defaults';
-import { formatIssue, formatIssueWithoutPath } from '../core/issues';
-import { formatPlanTable, planManifests } from '../core/plan-report';
-import type { PlannerOptions } from '../core/planner';
-import { printable } from '../core/printable';
-import { parseVirtualIps } from '../core/vip-range';
+import { VRRP_ID_MAX, VRRP_ID_MIN } from '../core/model/limits';
+import { formatIssue, formatIssueWithoutPath } from '../core/model/issues';
+import { formatPlanTable, planManifests } from '../core/plan/plan-report';
+import type { PlannerOptions } from '../core/plan/planner';
+import { printable } from '../core/support/printable';
+import { parseVirtualIps } from '../core/rules/vip-range';
 import type { CommandIo } from './io';
 import { InputError, readManifests } from './manifest-input';
 

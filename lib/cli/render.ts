@@ -5,8 +5,8 @@
  * or the node cannot give a valid config. A check or notify script that cannot run here is only
  * a warning: render is also used away from the pod, where the script's mount does not exist.
  */
-import { formatIssue } from '../core/issues';
-import { renderKeepalivedConf } from '../core/keepalived-conf';
+import { formatIssue } from '../core/model/issues';
+import { renderKeepalivedConf } from '../core/node/keepalived-conf';
 import { loadSettings, shortReason } from '../agent/environment';
 import { discoverNode, nodeNameProblem, type IdentityOptions } from '../agent/node-identity';
 import { nodeScriptFs, scriptIssues, type ScriptFs } from '../agent/script-check';

@@ -1,6 +1,6 @@
 import * as k8s from '@pulumi/kubernetes';
 import type * as pulumi from '@pulumi/pulumi';
-import type { KubeObject } from '../core/manifests';
+import type { KubeObject } from '../core/model/kube-object';
 
 /**
  * Plain Kubernetes objects (from core) → `@pulumi/kubernetes` resources. No rule lives here: the

@@ -1,8 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
-import { isPlainObject } from '../core/fields';
-import type { Issue } from '../core/issues';
-import { Planner } from '../core/planner';
-import { checkOpenStackPorts } from '../core/rhosp';
+import { isPlainObject } from '../core/rules/validators';
+import type { Issue } from '../core/model/issues';
+import { Planner } from '../core/plan/planner';
+import { checkOpenStackPorts } from '../core/openstack/port-pairs';
 
 /** Whether a value is not known while the program runs: an `Output` or a promise. */
 export function isUnresolved(value: unknown): boolean {

@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { Planner, type PlannerOptions } from '../core/planner';
+import { Planner, type PlannerOptions } from '../core/plan/planner';
 
 /**
  * The planner of one program run. A Pulumi program is evaluated once per `pulumi up`/`preview`,

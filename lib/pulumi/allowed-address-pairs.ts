@@ -1,7 +1,7 @@
 import type { execFile as ExecFile } from 'node:child_process';
 import * as pulumi from '@pulumi/pulumi';
-import type * as ProviderCore from '../internal/rhosp';
-import type { PortPairPlan } from '../core/rhosp';
+import type * as ProviderCore from '../internal/openstack';
+import type { PortPairPlan } from '../core/openstack/port-pairs';
 
 /**
  * The allowed address pairs of node ports the stack does not own, as one dynamic resource per
@@ -14,8 +14,8 @@ import type { PortPairPlan } from '../core/rhosp';
 /** Runs the `openstack` CLI with the given arguments and resolves to its standard output. */
 export type OpenStackCli = (args: readonly string[]) => Promise<string>;
 
-/** The core functions the provider runs: the `ipfailover/internal/rhosp` entry point. */
-export type RhospCore = typeof ProviderCore;
+/** The core functions the provider runs: the `ipfailover/internal/openstack` entry point. */
+export type OpenStackCore = typeof ProviderCore;
 
 /**
  * The core as the provider finds it when it runs: by package name, from the program's
@@ -25,9 +25,9 @@ export type RhospCore = typeof ProviderCore;
  * `require('ipfailover/dist/core/…')`, which the package's `exports` refuse (and, when the
  * project's path contains "ipfailover", even the entry point is mapped wrongly).
  */
-function installedCore(): RhospCore {
+function installedCore(): OpenStackCore {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('ipfailover/internal/rhosp') as RhospCore;
+  return require('ipfailover/internal/openstack') as OpenStackCore;
 }
 
 /** What the resource stores: its inputs, and what it found and did per port. */
@@ -71,7 +71,7 @@ function isMissingPort(error: unknown): boolean {
  * no longer exists (its node was deleted, and our pairs with it) counts as done.
  */
 export async function reconcilePorts(
-  core: RhospCore,
+  core: OpenStackCore,
   cli: OpenStackCli,
   path: string,
   portIds: readonly string[],
@@ -116,10 +116,10 @@ function keptOf(plans: readonly PortPairPlan[]): Record<string, string[]> {
  */
 export function allowedAddressPairsProvider(
   cli?: OpenStackCli,
-  core?: () => RhospCore,
+  core?: () => OpenStackCore,
 ): pulumi.dynamic.ResourceProvider {
   const cliFor = (state: AllowedAddressPairsState): OpenStackCli => cli ?? systemCli(state.cli);
-  const coreNow = (): RhospCore => (core ? core() : installedCore());
+  const coreNow = (): OpenStackCore => (core ? core() : installedCore());
   return {
     async diff(_id, olds: AllowedAddressPairsState, news: AllowedAddressPairsState) {
       const changed = !sameSet(olds.portIds, news.portIds) || !sameSet(olds.vips, news.vips);

@@ -1,10 +1,10 @@
 import * as pulumi from '@pulumi/pulumi';
-import { AddressAllocator, clusterNetworkPatch, parsePoolCidr, secondPoolIssue } from '../core/address-pool';
-import { formatIssueWithoutPath, formatIssues, isProblem, type Issue } from '../core/issues';
-import type { KubeObject } from '../core/manifests';
-import { failoverNameOf } from '../core/ha-service';
-import { checkPropsObject, nameFromId } from '../core/normalize';
-import type { ExternalIpPoolProps } from '../core/props';
+import { AddressAllocator, clusterNetworkPatch, parsePoolCidr, secondPoolIssue } from '../core/plan/address-pool';
+import { formatIssueWithoutPath, formatIssues, isProblem, type Issue } from '../core/model/issues';
+import type { KubeObject } from '../core/model/kube-object';
+import { failoverNameOf } from '../core/emit/ha-service';
+import { checkPropsObject, nameFromId } from '../core/spec/normalize';
+import type { ExternalIpPoolProps } from '../core/model/props';
 import { childName, emitPatch } from './_emit';
 import { checkPulumiArgs, plannerArg } from './_inputs';
 import { stackPlanner } from './_planner-scope';

@@ -1,9 +1,9 @@
 import type * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { isPlainObject } from '../core/fields';
-import { resolveHaService, workloadFactsOf, wrongKindIssue, type WorkloadFacts } from '../core/ha-service';
-import { formatIssues, type Issue } from '../core/issues';
-import type { HaServiceOptions } from '../core/props';
+import { isPlainObject } from '../core/rules/validators';
+import { resolveHaService, workloadFactsOf, wrongKindIssue, type WorkloadFacts } from '../core/emit/ha-service';
+import { formatIssues, type Issue } from '../core/model/issues';
+import type { HaServiceOptions } from '../core/model/props';
 import { childName, emitObject } from './_emit';
 import { stackPlanner } from './_planner-scope';
 import { ExternalIpPool } from './external-ip-pool';

@@ -11,5 +11,5 @@ export { ExternalIpPool, EXTERNAL_IP_POOL_TYPE, type ExternalIpPoolArgs } from '
 export { IpFailoverRemoval, IP_FAILOVER_REMOVAL_TYPE, type IpFailoverRemovalArgs } from './ip-failover-removal';
 export { configureFailoverPlanner, resetFailoverPlanner } from './_planner-scope';
 export { AllowedAddressPairs, type AllowedAddressPairsArgs } from './allowed-address-pairs';
-export { Planner, type PlannerOptions } from '../core/planner';
-export * from '../core/props';
+export { Planner, type PlannerOptions } from '../core/plan/planner';
+export * from '../core/model/props';

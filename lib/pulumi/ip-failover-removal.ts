@@ -1,12 +1,12 @@
 import * as pulumi from '@pulumi/pulumi';
-import { formatIssues } from '../core/issues';
-import { serviceAccountObjects } from '../core/manifests';
-import type { Planner } from '../core/planner';
-import { planRemoval, type IpFailoverRemovalProps } from '../core/removal-jobs';
+import { formatIssues } from '../core/model/issues';
+import { serviceAccountObjects } from '../core/emit/manifests';
+import type { Planner } from '../core/plan/planner';
+import { planRemoval, type IpFailoverRemovalProps } from '../core/emit/removal-jobs';
 import { childName, emitObject } from './_emit';
 import { checkPulumiArgs, plannerArg } from './_inputs';
 import { stackPlanner } from './_planner-scope';
-import { isPlainObject } from '../core/fields';
+import { isPlainObject } from '../core/rules/validators';
 
 /** Args of {@link IpFailoverRemoval}: the removed instance's props, its nodes, and a planner. */
 export interface IpFailoverRemovalArgs extends IpFailoverRemovalProps {

@@ -1,14 +1,15 @@
 import * as k8s from '@pulumi/kubernetes';
 import type * as OpenStack from '@pulumi/openstack';
 import * as pulumi from '@pulumi/pulumi';
-import { toEnv } from '../core/env-contract';
-import { formatIssues } from '../core/issues';
-import { failoverObjects, type KubeObject } from '../core/manifests';
-import type { InstancePlan, Planner } from '../core/planner';
-import { isPlainObject } from '../core/fields';
-import { omitKeys } from '../core/objects';
-import type { IpFailoverProps } from '../core/props';
-import { canonicalAddress } from '../core/rhosp';
+import { toEnv } from '../core/env/env-contract';
+import { formatIssues } from '../core/model/issues';
+import { failoverObjects } from '../core/emit/manifests';
+import { type KubeObject } from '../core/model/kube-object';
+import type { InstancePlan, Planner } from '../core/plan/planner';
+import { isPlainObject } from '../core/rules/validators';
+import { omitKeys } from '../core/support/plain-data';
+import type { IpFailoverOptions } from '../core/model/props';
+import { canonicalAddress } from '../core/openstack/port-pairs';
 import { childName, emitObject } from './_emit';
 import { checkPulumiArgs, isUnresolved, plannerArg } from './_inputs';
 import { serviceAccountOwners, stackPlanner } from './_planner-scope';
@@ -57,7 +58,7 @@ export interface IpFailoverOpenStackArgs {
  * the stack's planner checks and allocates them while the program runs. `image` and the
  * `openstack` port IDs and network may be `pulumi.Input`s, so they can come from other resources.
  */
-export interface IpFailoverArgs extends Omit<IpFailoverProps, 'image'> {
+export interface IpFailoverArgs extends Omit<IpFailoverOptions, 'image'> {
   /**
    * Container image of the failover pod; may be the output of an image build.
    * @default 'ghcr.io/ipfailover/ipfailover:0.1.0' (built from this repository's Dockerfile)
@@ -130,7 +131,7 @@ export class IpFailover extends pulumi.ComponentResource {
     const given = isPlainObject(args) ? args : ({} as Partial<IpFailoverArgs>);
     const planner = plannerArg(given.planner, stackPlanner);
     const context = { path: name, id: name };
-    const props = isPlainObject(args) ? propsOf(args) : (args as unknown as IpFailoverProps);
+    const props = isPlainObject(args) ? propsOf(args) : (args as unknown as IpFailoverOptions);
     // Everything is checked before the first child is registered.
     const own = checkPulumiArgs(name, given);
     if (own.length > 0)
@@ -261,7 +262,7 @@ const PULUMI_ONLY = ['openstack', 'planner', 'image'] as const;
  * The args the planner sees: the props, with an `Output` image left to the default for checking
  * (it is known only later). Any other image, a number too, is checked as given.
  */
-export function propsOf(args: IpFailoverArgs): IpFailoverProps {
-  const props: IpFailoverProps = omitKeys(args, PULUMI_ONLY);
+export function propsOf(args: IpFailoverArgs): IpFailoverOptions {
+  const props: IpFailoverOptions = omitKeys(args, PULUMI_ONLY);
   return args.image === undefined || isUnresolved(args.image) ? props : { ...props, image: args.image as string };
 }

@@ -9,8 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeScriptFs, resolveScriptUser, scriptProblem } from '../../lib/agent/script-check';
-import { fromEnv } from '../../lib/core/env-contract';
-import { renderKeepalivedConf } from '../../lib/core/keepalived-conf';
+import { fromEnv } from '../../lib/core/env/env-contract';
+import { renderKeepalivedConf } from '../../lib/core/node/keepalived-conf';
 import { sh, skipReason, waitFor } from '../e2e/cluster';
 import { makeScriptTree } from './script-files';
 

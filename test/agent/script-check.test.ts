@@ -7,7 +7,7 @@ import {
   scriptProblem,
   type ScriptUser,
 } from '../../lib/agent/script-check';
-import { formatIssue } from '../../lib/core/issues';
+import { formatIssue } from '../../lib/core/model/issues';
 import { FakeFs } from './fakes';
 import { makeScriptTree, OK_SCRIPT as OK } from './script-files';
 

@@ -1,7 +1,7 @@
 import { App, Chart, Testing } from 'cdk8s';
 import { IpFailover, IpFailoverRemoval } from '../../lib/cdk8s';
-import { DEFAULT_IMAGE } from '../../lib/core/defaults';
-import { removalJobName } from '../../lib/core/removal-jobs';
+import { DEFAULT_IMAGE } from '../../lib/core/model/defaults';
+import { removalJobName } from '../../lib/core/emit/removal-jobs';
 import { validateAgainstSchema } from '../support/schema';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

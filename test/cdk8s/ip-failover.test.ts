@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { App, Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { IpFailover, configureFailoverPlanner } from '../../lib/cdk8s';
-import { DEFAULT_IMAGE } from '../../lib/core/defaults';
-import type { IpFailoverProps, ScriptSource } from '../../lib/core/props';
+import { DEFAULT_IMAGE } from '../../lib/core/model/defaults';
+import type { IpFailoverOptions, ScriptSource } from '../../lib/core/model/props';
 import { validateAgainstSchema } from '../support/schema';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -129,7 +129,7 @@ describe("the docs' example Deployment", () => {
   }) as Obj;
 
   /** The docs' instance as props, with the given check script. */
-  const docsProps = (checkScript: ScriptSource): IpFailoverProps => ({
+  const docsProps = (checkScript: ScriptSource): IpFailoverOptions => ({
     virtualIps: '1.1.1.1-2',
     vipGroups: 10,
     networkInterface: 'ens3',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { MAX_INPUT_BYTES } from '../../lib/cli/manifest-input';
 import { runPlan, type PlanOptions } from '../../lib/cli/plan';
-import { planManifests } from '../../lib/core/plan-report';
+import { planManifests } from '../../lib/core/plan/plan-report';
 
 const root = join(__dirname, '..', '..');
 

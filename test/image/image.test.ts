@@ -12,7 +12,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chart, Testing } from 'cdk8s';
 import { IpFailover, IpFailoverRemoval } from '../../lib/cdk8s';
-import type { IpFailoverProps } from '../../lib/core/props';
+import type { IpFailoverOptions } from '../../lib/core/model/props';
 import { buildApp } from '../../examples/cdk8s/main';
 import { Cluster, waitFor } from '../e2e/cluster';
 import {
@@ -112,7 +112,7 @@ suite(
     });
 
     test('three pods of a synthesized Deployment: one holder per VIP, one rule per node, check, handover, crash, removal Job', async () => {
-      const props: IpFailoverProps = {
+      const props: IpFailoverOptions = {
         virtualIps: VIPS,
         replicas: 3,
         monitorPort: PORT,

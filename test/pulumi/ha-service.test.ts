@@ -1,6 +1,6 @@
 import type * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { Planner } from '../../lib/core/planner';
+import { Planner } from '../../lib/core/plan/planner';
 import { ExternalIpPool, HaService } from '../../lib/pulumi';
 import { recordResources, registered, registeredOutputs, thrown, valueOf, type Recorder } from './mocks';
 

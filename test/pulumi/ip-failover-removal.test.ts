@@ -1,7 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { IpFailoverRemoval as Cdk8sRemoval } from '../../lib/cdk8s';
-import { DEFAULT_IMAGE } from '../../lib/core/defaults';
-import { Planner } from '../../lib/core/planner';
+import { DEFAULT_IMAGE } from '../../lib/core/model/defaults';
+import { Planner } from '../../lib/core/plan/planner';
 import { IpFailoverRemoval } from '../../lib/pulumi';
 import { recordResources, registered, thrown, type Recorder } from './mocks';
 

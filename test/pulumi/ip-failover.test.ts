@@ -1,7 +1,7 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import fc from 'fast-check';
-import { Planner } from '../../lib/core/planner';
+import { Planner } from '../../lib/core/plan/planner';
 import { configureFailoverPlanner, IpFailover, resetFailoverPlanner } from '../../lib/pulumi';
 import { recordResources, registered, registeredOutputs, thrown, valueOf, type Recorded, type Recorder } from './mocks';
 

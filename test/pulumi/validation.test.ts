@@ -3,7 +3,7 @@
  * Kubernetes object, no OpenStack resource and no child component.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { Planner } from '../../lib/core/planner';
+import { Planner } from '../../lib/core/plan/planner';
 import { ExternalIpPool, HaService, IpFailover, IpFailoverRemoval } from '../../lib/pulumi';
 import { recordResources, registered, thrown, type Recorder } from './mocks';
 
@@ -48,7 +48,7 @@ describe('openstack.portIds, checked as cdk8s checks them', () => {
     expect(await registeredBy('edge')).toEqual(['ipfailover:index:IpFailover']);
   });
 
-  test('outputs are left to the resource, which checks them when they resolve (test/pulumi/rhosp.test.ts)', async () => {
+  test('outputs are left to the resource, which checks them when they resolve (test/pulumi/allowed-address-pairs.test.ts)', async () => {
     const edge = new IpFailover('edge', {
       virtualIps: '192.0.2.1',
       openstack: { portIds: pulumi.output(['-h']) },

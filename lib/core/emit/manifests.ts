@@ -1,0 +1,185 @@
+/**
+ * A planned instance → the plain Kubernetes objects the OpenShift procedure creates by hand:
+ * service account, SCC role bindings, script ConfigMap and the failover Deployment. Names,
+ * labels and list order are fixed here, so both front ends emit identical objects.
+ */
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IVolumeProjection } from 'kubernetes-models/v1/VolumeProjection';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IDeploymentStrategy } from 'kubernetes-models/apps/v1/DeploymentStrategy';
+import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import type { KubeObject } from '../model/kube-object';
+import {
+  CONTAINER_NAME,
+  INSTANCE_LABEL,
+  SCC_NAMES,
+  sccRoleBindingName,
+  scriptsConfigMapName,
+} from '../model/object-names';
+import { HOST_PORT_BASE, SCRIPTS_MOUNT_PATH } from '../model/pod-layout';
+import { inlineScriptData } from '../rules/script-source';
+import { toEnv } from '../env/env-contract';
+import type { InstancePlan } from '../plan/planner';
+import type { FailoverSpec } from '../spec/normalize';
+
+/** The documented host mounts: kernel modules, the host's `/` (its iptables), its sysconfig. */
+export const HOST_MOUNTS = [
+  { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
+  { name: 'host-slash', mountPath: '/host', readOnly: true, mountPropagation: 'HostToContainer' },
+  { name: 'etc-sysconfig', mountPath: '/etc/sysconfig', readOnly: true },
+] as const;
+
+/** The host paths behind {@link HOST_MOUNTS}. */
+export const HOST_VOLUMES = [
+  { name: 'lib-modules', hostPath: { path: '/lib/modules' } },
+  { name: 'host-slash', hostPath: { path: '/' } },
+  { name: 'etc-sysconfig', hostPath: { path: '/etc/sysconfig' } },
+] as const;
+
+/** The volume at {@link SCRIPTS_MOUNT_PATH}: inline scripts and keys of the user's ConfigMaps. */
+const CONFIG_VOLUME = 'config-volume';
+
+/** The host port that keeps one pod of an instance per node (and lets instances share nodes). */
+export function hostPortOf(plan: InstancePlan): number {
+  return HOST_PORT_BASE + plan.settings.vrrpIdOffset;
+}
+
+/** The labels of every object of an instance. */
+export function labelsOf(spec: FailoverSpec): Record<string, string> {
+  return { [INSTANCE_LABEL]: spec.name };
+}
+
+function serviceAccount(spec: FailoverSpec): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: spec.serviceAccountName, namespace: spec.namespace, labels: labelsOf(spec) },
+  } satisfies IServiceAccount;
+}
+
+/** What `oc adm policy add-scc-to-user <scc> -z <account>` grants, limited to one namespace. */
+function sccRoleBinding(spec: FailoverSpec, scc: string): KubeObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: {
+      name: sccRoleBindingName(spec.serviceAccountName, scc),
+      namespace: spec.namespace,
+      labels: labelsOf(spec),
+    },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `system:openshift:scc:${scc}` },
+    subjects: [{ kind: 'ServiceAccount', name: spec.serviceAccountName, namespace: spec.namespace }],
+  } satisfies IRoleBinding;
+}
+
+/** The user's ConfigMaps the scripts come from, each with its keys, in check, notify order. */
+function userConfigMapKeys(spec: FailoverSpec): Map<string, string[]> {
+  const keys = new Map<string, string[]>();
+  for (const source of [spec.checkScript, spec.notifyScript]) {
+    if (source === undefined || !('configMap' in source)) continue;
+    const list = keys.get(source.configMap) ?? [];
+    if (!list.includes(source.key)) list.push(source.key);
+    keys.set(source.configMap, list);
+  }
+  return keys;
+}
+
+/**
+ * The scripts volume, or `undefined` when no script is mounted. Inline scripts alone keep the
+ * documented shape, one `configMap` volume; with a user's ConfigMap, a `projected` volume joins
+ * ours and the user's keys (each at its own name) in the one directory the docs mount.
+ */
+function scriptsVolume(spec: FailoverSpec, withInline: boolean): IVolume | undefined {
+  const user = [...userConfigMapKeys(spec)];
+  if (user.length === 0) {
+    return withInline
+      ? { name: CONFIG_VOLUME, configMap: { name: scriptsConfigMapName(spec), defaultMode: 0o755 } }
+      : undefined;
+  }
+  const sources: IVolumeProjection[] = [
+    ...(withInline ? [{ configMap: { name: scriptsConfigMapName(spec) } }] : []),
+    ...user.map(([name, keys]) => ({ configMap: { name, items: keys.map((key) => ({ key, path: key })) } })),
+  ];
+  return { name: CONFIG_VOLUME, projected: { defaultMode: 0o755, sources } };
+}
+
+function scriptsConfigMap(spec: FailoverSpec, data: Record<string, string>): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: scriptsConfigMapName(spec), namespace: spec.namespace, labels: labelsOf(spec) },
+    data,
+  } satisfies IConfigMap;
+}
+
+function strategyOf(spec: FailoverSpec): IDeploymentStrategy {
+  // A surge pod could never schedule: the hostPort already holds every selected node.
+  return spec.strategy === 'RollingUpdate'
+    ? { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } }
+    : { type: 'Recreate' };
+}
+
+function deployment(plan: InstancePlan, scripts: IVolume | undefined): KubeObject {
+  const { spec } = plan;
+  const labels = labelsOf(spec);
+  const port = hostPortOf(plan);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: spec.name, namespace: spec.namespace, labels },
+    spec: {
+      strategy: strategyOf(spec),
+      replicas: spec.settings.replicas,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: spec.serviceAccountName,
+          hostNetwork: true,
+          nodeSelector: { ...spec.nodeSelector },
+          containers: [
+            {
+              name: CONTAINER_NAME,
+              image: spec.image,
+              ports: [{ containerPort: port, hostPort: port }],
+              imagePullPolicy: 'IfNotPresent',
+              securityContext: { privileged: true },
+              volumeMounts: [
+                ...HOST_MOUNTS,
+                ...(scripts ? [{ name: scripts.name, mountPath: SCRIPTS_MOUNT_PATH }] : []),
+              ],
+              env: toEnv(plan.settings).map((v) => ({ ...v })),
+              livenessProbe: { initialDelaySeconds: 10, exec: { command: ['pgrep', 'keepalived'] } },
+            },
+          ],
+          volumes: [...HOST_VOLUMES, ...(scripts ? [scripts] : [])],
+          ...(spec.imagePullSecrets.length > 0 && {
+            imagePullSecrets: spec.imagePullSecrets.map((name) => ({ name })),
+          }),
+        },
+      },
+    },
+  } satisfies IDeployment;
+}
+
+/** The service account and its SCC role bindings. */
+export function serviceAccountObjects(spec: FailoverSpec): KubeObject[] {
+  return [serviceAccount(spec), ...SCC_NAMES.map((scc) => sccRoleBinding(spec, scc))];
+}
+
+/**
+ * Every object of one planned instance, in apply order: service account and SCC bindings (when
+ * this instance owns the account), the scripts ConfigMap (when a script is inline), the
+ * Deployment. A ConfigMap the user names for a script is theirs and is not among them.
+ */
+export function failoverObjects(plan: InstancePlan): KubeObject[] {
+  const { spec } = plan;
+  const objects: KubeObject[] = plan.ownsServiceAccount ? serviceAccountObjects(spec) : [];
+  const inline = inlineScriptData(spec);
+  const withInline = Object.keys(inline).length > 0;
+  if (withInline) objects.push(scriptsConfigMap(spec, inline));
+  objects.push(deployment(plan, scriptsVolume(spec, withInline)));
+  return objects;
+}

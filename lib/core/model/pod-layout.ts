@@ -1,0 +1,10 @@
+/** Where things are inside a failover pod: the scripts mount and its files, and the host port. */
+
+/** Where inline check/notify scripts are mounted: the docs' `/etc/keepalive`. */
+export const SCRIPTS_MOUNT_PATH = '/etc/keepalive';
+/** File name of an inline check script inside {@link SCRIPTS_MOUNT_PATH}. */
+export const CHECK_SCRIPT_FILE = 'check.sh';
+/** File name of an inline notify script inside {@link SCRIPTS_MOUNT_PATH}. */
+export const NOTIFY_SCRIPT_FILE = 'notify.sh';
+/** The hostPort base; each instance uses `63000 + vrrpIdOffset`, as `oc adm ipfailover` did. */
+export const HOST_PORT_BASE = 63000;
