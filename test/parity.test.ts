@@ -98,7 +98,7 @@ describe.each(Object.entries(CASES))('parity: %s', (_name, instances) => {
     rec.resources.length = 0;
     const planner = new Planner();
     const components = instances.map(([id, props]) => new PulumiIpFailover(id, { ...props, planner }));
-    const registeredObjects = await objectsOf(components.flatMap((c) => c.resources));
+    const registeredObjects = await objectsOf(components.flatMap((c) => c.apiObjects));
 
     expect(registeredObjects.length).toBeGreaterThan(0);
     expect(plain(registeredObjects)).toEqual(plain(synthesized));
@@ -130,7 +130,7 @@ describe('parity: HaService and ExternalIpPool', () => {
       selector: { app: 'web' },
       ports: [{ port: 8080 }],
     });
-    const objects = await objectsOf([...pool.failover.resources, pool.clusterNetwork, web.service!]);
+    const objects = await objectsOf([...pool.failover.apiObjects, pool.clusterNetwork, web.service!]);
     expect(objects.map((o) => (o as { kind: string }).kind)).toContain('Network');
     expect(plain(objects)).toEqual(plain(synthesized));
   });
@@ -183,7 +183,7 @@ describe('parity: HaService and ExternalIpPool', () => {
       vipGroups: 2,
       planner,
     });
-    const objects = await objectsOf([db.service!, ...db.failover!.resources, ...routerVips.failover!.resources]);
+    const objects = await objectsOf([db.service!, ...db.failover!.apiObjects, ...routerVips.failover!.apiObjects]);
     expect(plain(objects)).toEqual(plain(synthesized));
   });
 });

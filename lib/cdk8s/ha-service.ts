@@ -33,7 +33,7 @@ export interface HaServiceProps extends HaServiceOptions {
  */
 export class HaService extends Construct {
   /** Name of the Service; the failover Deployment is `ipf-<name>`. */
-  public readonly name: string;
+  public readonly serviceName: string;
   /** The VIPs clients use. */
   public readonly virtualIps: readonly string[];
   /** The Service (child `Service`); absent for `hostNetwork`. */
@@ -63,7 +63,7 @@ export class HaService extends Construct {
     });
     const issues = [...kinds, ...resolved.issues];
     this.node.addValidation({ validate: () => issues.map(formatIssueWithoutPath) });
-    this.name = resolved.name;
+    this.serviceName = resolved.name;
     this.virtualIps = resolved.virtualIps;
     const valid = issues.length === 0;
     this.service = resolved.service && valid ? new ApiObject(this, 'Service', resolved.service) : undefined;

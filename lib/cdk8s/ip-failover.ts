@@ -40,7 +40,7 @@ export interface IpFailoverProps extends IpFailoverOptions {
  */
 export class IpFailover extends Construct {
   /** Name of the Deployment (also the `ipfailover` label and config name). */
-  public readonly name: string;
+  public readonly deploymentName: string;
   /** Namespace of the namespaced objects. */
   public readonly namespace: string | undefined;
   /** The VRRP ID offset in effect, given or allocated; `undefined` when the props are invalid. */
@@ -68,7 +68,7 @@ export class IpFailover extends Construct {
     this.node.addValidation({ validate: () => [...planner.issuesFor(path), ...ownIssues].map(formatIssueWithoutPath) });
 
     this.plan = plan;
-    this.name = plan?.spec.name ?? id;
+    this.deploymentName = plan?.spec.name ?? id;
     this.namespace = plan?.spec.namespace;
     this.vrrpIdOffset = plan?.settings.vrrpIdOffset;
     this.vrrpIds = plan?.vrrpIds ?? [];

@@ -113,8 +113,8 @@ export class IpFailover extends pulumi.ComponentResource {
   public readonly virtualIps: readonly string[];
   /** The failover container's environment (`OPENSHIFT_HA_*`), as written to the Deployment. */
   public readonly env: Readonly<Record<string, string>>;
-  /** Every Kubernetes resource of this instance, in apply order. */
-  public readonly resources: readonly pulumi.CustomResource[];
+  /** Every Kubernetes object of this instance (as `@pulumi/kubernetes` resources), in apply order. */
+  public readonly apiObjects: readonly pulumi.CustomResource[];
   /** The failover Deployment. */
   public readonly deployment: k8s.apps.v1.Deployment;
   /** The RHOSP allowed address pairs, when `openstack` is given. */
@@ -148,8 +148,8 @@ export class IpFailover extends pulumi.ComponentResource {
     this.groups = plan.groups;
     this.virtualIps = plan.settings.virtualIps;
     this.env = Object.fromEntries(toEnv(plan.settings).map((v) => [v.name, v.value]));
-    this.resources = this.emitKubernetes(name, plan, checked.image, serviceAccountOwners(planner));
-    this.deployment = this.resources.find(
+    this.apiObjects = this.emitKubernetes(name, plan, checked.image, serviceAccountOwners(planner));
+    this.deployment = this.apiObjects.find(
       (r): r is k8s.apps.v1.Deployment => r instanceof k8s.apps.v1.Deployment,
     ) as k8s.apps.v1.Deployment;
 

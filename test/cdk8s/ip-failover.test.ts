@@ -252,7 +252,7 @@ describe('validation', () => {
     const app = Testing.app();
     const inNs = new IpFailover(new Chart(app, 'a', { namespace: 'edge' }), 'Geo_Cache', { virtualIps: '192.0.2.1' });
     const plain = new IpFailover(new Chart(app, 'b'), 'vips', { virtualIps: '192.0.2.2' });
-    expect([inNs.name, inNs.namespace, plain.namespace]).toEqual(['geo-cache', 'edge', 'default']);
+    expect([inNs.deploymentName, inNs.namespace, plain.namespace]).toEqual(['geo-cache', 'edge', 'default']);
   });
 });
 

@@ -40,7 +40,7 @@ describe('IpFailover with openstack', () => {
       },
       { providers: [k8sProvider, osProvider] },
     );
-    await registered(k8sProvider, osProvider, edge, ...edge.resources, ...edge.vipPorts, edge.allowedAddressPairs!);
+    await registered(k8sProvider, osProvider, edge, ...edge.apiObjects, ...edge.vipPorts, edge.allowedAddressPairs!);
     const osRef = `${await valueOf(osProvider.urn)}::${await valueOf(osProvider.id)}`;
 
     const ports = rec.resources.filter((r) => r.type === 'openstack:networking/port:Port');
@@ -80,7 +80,7 @@ describe('IpFailover with openstack', () => {
       planner: new Planner(),
       openstack: { portIds: ['master-0'], reserveOn: { networkId: 'net-6', subnetId: 'subnet-6' } },
     });
-    await registered(...edge.vipPorts, edge.allowedAddressPairs!, ...edge.resources);
+    await registered(...edge.vipPorts, edge.allowedAddressPairs!, ...edge.apiObjects);
     const port = rec.resources.find((r) => r.type === 'openstack:networking/port:Port');
     expect(port).toMatchObject({
       name: 'v6-vip-2001-db8--10',
@@ -109,7 +109,7 @@ describe('IpFailover with openstack', () => {
 
   test('without openstack args nothing OpenStack is registered', async () => {
     const edge = new IpFailover('plain', { virtualIps: '192.0.2.30', planner: new Planner() });
-    await registered(edge, ...edge.resources);
+    await registered(edge, ...edge.apiObjects);
     expect(rec.resources.filter((r) => r.type.startsWith('openstack:') || r.type.startsWith('pulumi-nodejs:'))).toEqual(
       [],
     );

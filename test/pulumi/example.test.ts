@@ -34,7 +34,7 @@ test('the program plans both instances around the cluster reservations and regis
   const all = [program.router, program.database, program.pool.failover];
   await registered(
     ...all,
-    ...all.flatMap((f) => f.resources),
+    ...all.flatMap((f) => f.apiObjects),
     program.database.allowedAddressPairs!,
     program.pool.clusterNetwork,
     program.web.service!,

@@ -37,7 +37,7 @@ describe('HaService component', () => {
       virtualIps: '203.0.113.50',
       planner: new Planner(),
     });
-    await registered(db, db.service!, db.failover!, ...db.failover!.resources);
+    await registered(db, db.service!, db.failover!, ...db.failover!.apiObjects);
     expect(rec.resources.filter((r) => r.type.startsWith('ipfailover:')).map((r) => [r.type, r.name])).toEqual([
       ['ipfailover:index:HaService', 'postgresql'],
       ['ipfailover:index:IpFailover', 'postgresql-failover'],
@@ -75,7 +75,7 @@ describe('HaService component', () => {
       virtualIps: '192.0.2.1-2',
       planner: new Planner(),
     });
-    await registered(...ha.failover!.resources);
+    await registered(...ha.failover!.apiObjects);
     const spec = rec.resources.find((r) => r.type === 'kubernetes:apps/v1:Deployment')!.inputs['spec'] as {
       replicas: number;
       template: { spec: { nodeSelector: Record<string, string> } };
@@ -123,7 +123,7 @@ describe('HaService component', () => {
 describe('ExternalIpPool component', () => {
   test('patches the cluster Network by server-side apply and serves the range with its IpFailover', async () => {
     const pool = new ExternalIpPool('external-ips', { cidr: '192.0.2.0/29', monitorPort: 0, planner: new Planner() });
-    await registered(pool.clusterNetwork, ...pool.failover.resources);
+    await registered(pool.clusterNetwork, ...pool.failover.apiObjects);
     const patch = rec.resources.find((r) => r.type === 'kubernetes:config.openshift.io/v1:NetworkPatch');
     expect(patch).toMatchObject({
       name: 'external-ips-network-cluster',

@@ -33,7 +33,7 @@ const byName = (name: string): Recorded => {
 describe('IpFailover component', () => {
   test('registers itself and its Kubernetes objects as typed children, parented to it', async () => {
     const edge = new IpFailover('edge', { virtualIps: '192.0.2.10-11', planner: new Planner() });
-    await registered(edge, ...edge.resources);
+    await registered(edge, ...edge.apiObjects);
 
     expect(rec.resources.filter((r) => r.type === TYPE)).toEqual([
       expect.objectContaining({ name: 'edge', custom: false }),
@@ -45,7 +45,7 @@ describe('IpFailover component', () => {
       ['kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', 'edge-rolebinding-ipfailover-scc-hostnetwork'],
       ['kubernetes:apps/v1:Deployment', 'edge-deployment-edge'],
     ]);
-    for (const child of edge.resources) {
+    for (const child of edge.apiObjects) {
       expect(await valueOf(child.urn)).toMatch(
         new RegExp(`::${TYPE.replace(/\$/g, '\\$')}\\$kubernetes:[^:]+(/[^:]+)?:[A-Za-z]+::edge-`),
       );
@@ -61,7 +61,7 @@ describe('IpFailover component', () => {
       replicas: 3,
       planner: new Planner(),
     });
-    await registered(...edge.resources);
+    await registered(...edge.apiObjects);
     const deployment = byName('Edge-deployment-edge');
     expect(deployment.inputs['metadata']).toEqual({ name: 'edge', namespace: 'ha', labels: { ipfailover: 'edge' } });
     expect((deployment.inputs['spec'] as { replicas: number }).replicas).toBe(3);
@@ -81,7 +81,7 @@ describe('IpFailover component', () => {
     const router = new IpFailover('router', { virtualIps: '192.0.2.1-3', planner });
     const edge = new IpFailover('edge', { virtualIps: '192.0.2.10-11', vipGroups: 1, planner });
     // Let every registration land in this test, not in the next one's records.
-    await registered(router, ...router.resources, ...edge.resources);
+    await registered(router, ...router.apiObjects, ...edge.apiObjects);
     expect(await registeredOutputs(edge)).toEqual({
       deploymentName: 'edge',
       namespace: 'default',
@@ -95,7 +95,7 @@ describe('IpFailover component', () => {
   test('an Output image replaces the container image; the planner checks the rest', async () => {
     const image = pulumi.output('registry.example/ipfailover@sha256:' + 'a'.repeat(64));
     const edge = new IpFailover('edge', { virtualIps: '192.0.2.10', image, planner: new Planner() });
-    await registered(...edge.resources);
+    await registered(...edge.apiObjects);
     const spec = byName('edge-deployment-edge').inputs['spec'] as {
       template: { spec: { containers: Array<{ image: string; name: string }> } };
     };
@@ -108,11 +108,11 @@ describe('IpFailover component', () => {
     const planner = new Planner();
     const a = new IpFailover('a', { virtualIps: '192.0.2.1', planner });
     const b = new IpFailover('b', { virtualIps: '192.0.2.2', planner });
-    await registered(...a.resources, ...b.resources);
+    await registered(...a.apiObjects, ...b.apiObjects);
     expect(rec.resources.filter((r) => r.type === 'kubernetes:core/v1:ServiceAccount').map((r) => r.name)).toEqual([
       'a-serviceaccount-ipfailover',
     ]);
-    expect(b.resources.map((r) => r.constructor.name)).toEqual(['Deployment']);
+    expect(b.apiObjects.map((r) => r.constructor.name)).toEqual(['Deployment']);
   });
 });
 
@@ -124,7 +124,7 @@ describe('providers', () => {
   ])("the user's Kubernetes provider given as %s reaches every child", async (_how, opts) => {
     const cluster = new k8s.Provider('cluster-a', { kubeconfig: 'apiVersion: v1\nkind: Config\n' });
     const edge = new IpFailover('edge', { virtualIps: '192.0.2.10', planner: new Planner() }, opts(cluster));
-    await registered(cluster, ...edge.resources);
+    await registered(cluster, ...edge.apiObjects);
     const providerRef = `${await valueOf(cluster.urn)}::${await valueOf(cluster.id)}`;
     const children = rec.resources.filter((r) => r.type.startsWith('kubernetes:') && r.custom);
     expect(children).toHaveLength(4);
@@ -133,7 +133,7 @@ describe('providers', () => {
 
   test('without a provider the children use the default one', async () => {
     const edge = new IpFailover('edge', { virtualIps: '192.0.2.10', planner: new Planner() });
-    await registered(...edge.resources);
+    await registered(...edge.apiObjects);
     const children = rec.resources.filter((r) => r.custom);
     expect(children).toHaveLength(4);
     // The mock monitor passes no provider reference for the default provider.
@@ -146,7 +146,7 @@ describe('the stack planner', () => {
     const a = new IpFailover('a', { virtualIps: '192.0.2.1-2' });
     const b = new IpFailover('b', { virtualIps: '192.0.2.3' });
     expect([a.vrrpIds, b.vrrpIds]).toEqual([[1, 2], [3]]);
-    await registered(...a.resources, ...b.resources);
+    await registered(...a.apiObjects, ...b.apiObjects);
   });
 
   test('an overlapping offset throws a ResourceError naming path, field, value, owner and fix', () => {

@@ -54,7 +54,7 @@ describe('openstack.portIds, checked as cdk8s checks them', () => {
       openstack: { portIds: pulumi.output(['-h']) },
       planner: new Planner(),
     });
-    await registered(edge.allowedAddressPairs!, ...edge.resources);
+    await registered(edge.allowedAddressPairs!, ...edge.apiObjects);
   });
 
   test('a bad port and a bad prop are reported together, and the prop is not planned', () => {
