@@ -5,7 +5,7 @@
 import * as ipaddr from 'ipaddr.js';
 import type { Issue, Problem } from '../model/issues';
 import { isProblem } from '../model/issues';
-import { MAX_RANGE_ADDRESSES } from '../model/limits';
+import { MAX_CLUSTER_GROUPS, MAX_RANGE_ADDRESSES } from '../model/limits';
 import { fnv1a } from '../support/hash';
 import { parseAddress, vipProblem } from '../rules/vip-range';
 
@@ -41,7 +41,7 @@ export function parsePoolCidr(cidr: unknown): PoolRange | Problem {
     return bad(`has a prefix longer than /${bits}`, `use a prefix from /${MIN_PREFIX[kind]} to /${bits}`);
   if (prefix < MIN_PREFIX[kind]) {
     return bad(
-      `is larger than /${MIN_PREFIX[kind]}, more addresses than the cluster's 254 VRRP groups can serve`,
+      `is larger than /${MIN_PREFIX[kind]}, more addresses than the cluster's ${MAX_CLUSTER_GROUPS} VRRP groups can serve`,
       `use a /${MIN_PREFIX[kind]} or smaller range`,
     );
   }
