@@ -3,26 +3,16 @@
  * The `ipfailover` command. Each subcommand lives in its own file under `cli/`; this file only
  * declares them and maps their exit codes.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { execRunner } from './agent/exec';
 import { agentCommand } from './cli/agent';
 import { runPlan } from './cli/plan';
 import { runRemove } from './cli/remove';
 import { runRender } from './cli/render';
+import { packageVersion } from './cli/version';
 
 const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
-
-/** The version of the package this CLI ships in (beside `dist/`, in the npm package and the image). */
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** Builds the command tree; exported so tests can inspect it without running anything. */
 export function buildProgram(): Command {

@@ -9,6 +9,7 @@ import type { EventEmitter } from 'node:events';
 import { ENV_NAMES } from '../core/env/env-contract';
 import { renderKeepalivedConf, instanceName } from '../core/node/keepalived-conf';
 import { groupsOf, type AgentSettings } from '../core/env/setting-rules';
+import { agentPortOf } from '../core/model/agent-endpoints';
 import { familyOfText } from '../core/rules/vip-range';
 import { WriteError, writeFileAtomic } from './atomic-write';
 import { shortReason, loadSettings } from './environment';
@@ -16,13 +17,15 @@ import { EXIT_CONFIG, EXIT_FAILED } from './exit-codes';
 import { firstLine, NOT_STARTED, type Runner } from './exec';
 import { abstractSocketLock, instanceKeys, nameKey, type LockFn, type LockResult } from './instance-lock';
 import { ensureVrrpRule, removeVrrpRule, type EnsureOutcome } from './iptables';
+import { listenAddressOf, startEndpoints, type ServeFn } from './endpoints';
 import { clearLeftovers, procTable, type ProcessTable } from './leftover';
 import { discoverNode, nodeNameProblem, type IdentityOptions } from './node-identity';
 import { keepalivedArgs, statePaths, type StatePaths } from './paths';
 import { releaseWithIp, releaseWithKeepalived, vipsHeld } from './release';
 import { nodeScriptFs, scriptIssues, type ScriptFs } from './script-check';
-import { isStartedLine, parseStateLine } from './state-log';
+import { isStartedLine } from './state-log';
 import { supervise, type ChildExit, type SpawnFn } from './supervisor';
+import { VrrpStatus, type GroupInfo } from './vrrp-status';
 
 /** The outside world of the agent. */
 export interface AgentDeps {
@@ -57,6 +60,21 @@ export interface AgentDeps {
   readonly processes?: ProcessTable;
   /** The process id named in the lock; the real one by default. */
   readonly pid?: number;
+  /**
+   * Serves `/metrics` and `/readyz` on the instance's host port.
+   * @default - no endpoints (`ipfailover agent` passes the real HTTP server)
+   */
+  readonly serve?: ServeFn;
+  /**
+   * The ipfailover version the info metric reports.
+   * @default 'unknown'
+   */
+  readonly version?: string;
+  /**
+   * Milliseconds since the epoch, for the time of each state change.
+   * @default Date.now
+   */
+  readonly clock?: () => number;
 }
 
 /** Command-line options of the agent. */
@@ -64,11 +82,19 @@ export interface AgentOptions extends IdentityOptions {
   readonly stateDir?: string;
 }
 
-/** Describes each instance once, for the state-change lines. */
-function instanceLabels(settings: AgentSettings, ids: readonly number[]): Map<string, string> {
-  return new Map(
-    groupsOf(settings).map((vips, g) => [instanceName(settings.configName, g + 1), `vrid ${ids[g]} ${vips.join(',')}`]),
-  );
+/** The instance's groups as rendered: keepalived's instance name, VRRP ID and VIPs of each. */
+function groupInfos(settings: AgentSettings, ids: readonly number[]): GroupInfo[] {
+  return groupsOf(settings).map((vips, g) => ({
+    group: g + 1,
+    instance: instanceName(settings.configName, g + 1),
+    vrid: ids[g]!,
+    vips,
+  }));
+}
+
+/** The one line logged per state change of a group. */
+function changeLine(group: GroupInfo, state: string): string {
+  return `ipfailover: ${group.instance} (vrid ${group.vrid} ${group.vips.join(',')}) ${state}`;
 }
 
 /** Everything decided before the node is touched. */
@@ -78,6 +104,11 @@ interface Prepared {
   readonly vrrpIds: readonly number[];
   readonly summary: string;
   readonly nodeName: string;
+  readonly groups: readonly GroupInfo[];
+  /** The shared check's `vrrp_script` name, if the config has one. */
+  readonly checkScript: string | undefined;
+  /** Where `/metrics` and `/readyz` are served, if anywhere. */
+  readonly listenAddress: string | undefined;
 }
 
 /** Validates the environment, the scripts and the node, and renders the config; a reason on failure. */
@@ -99,8 +130,19 @@ async function prepare(options: AgentOptions, deps: AgentDeps): Promise<Prepared
   }
   const rendered = renderKeepalivedConf(settings, node);
   if (!rendered.ok) return shortReason(rendered.issues);
+  const listen = listenAddressOf(deps.env, node.address);
+  if ('reason' in listen) return listen.reason;
   const summary = `node ${node.address} (${node.name}) rank ${rendered.rank.rank + 1} of ${rendered.rank.nodes}, ${rendered.vrrpIds.length} VRRP group(s)`;
-  return { settings, config: rendered.config, vrrpIds: rendered.vrrpIds, summary, nodeName: node.name };
+  return {
+    settings,
+    config: rendered.config,
+    vrrpIds: rendered.vrrpIds,
+    summary,
+    nodeName: node.name,
+    groups: groupInfos(settings, rendered.vrrpIds),
+    checkScript: rendered.checkScript,
+    listenAddress: listen.address,
+  };
 }
 
 /** Why another agent's lock stops this one, naming what is shared and the fix. */
@@ -200,19 +242,38 @@ async function runLocked(
   const rule = await ensureRule(settings, deps);
   if (typeof rule === 'object') return fail(rule.error, EXIT_FAILED);
 
-  const labels = instanceLabels(settings, prepared.vrrpIds);
+  const status = new VrrpStatus(prepared.groups, prepared.checkScript, deps.clock);
+  const endpoints = await startEndpoints(status, deps.serve, {
+    address: prepared.listenAddress,
+    port: agentPortOf(settings.vrrpIdOffset),
+    info: {
+      config: settings.configName,
+      node: prepared.nodeName,
+      interface: settings.networkInterface,
+      vrrpIdOffset: settings.vrrpIdOffset,
+      groups: prepared.groups.length,
+      version: deps.version ?? 'unknown',
+      keepalivedVersion: /Keepalived v(\S+)/.exec(`${version.stdout}${version.stderr}`)?.[1] ?? 'unknown',
+    },
+    log: deps.log,
+    logError: deps.logError,
+  });
   const keepalived = { spawn: deps.spawn, command, args: keepalivedArgs(paths) };
   const exit = await supervise({
     ...keepalived,
     signals: deps.signals,
     onLine: (line) => {
       deps.logError(line);
-      const change = parseStateLine(line);
-      if (change && labels.has(change.instance))
-        deps.log(`ipfailover: ${change.instance} (${labels.get(change.instance)}) ${change.state}`);
-      else if (isStartedLine(line)) deps.log('ipfailover: keepalived running');
+      for (const change of status.observe(line)) deps.log(changeLine(change.group, change.state));
+      if (isStartedLine(line)) deps.log('ipfailover: keepalived running');
     },
-    onStop: (signal) => deps.log(`ipfailover: ${signal} received, stopping keepalived so it releases the VIPs`),
+    onStop: (signal) => {
+      status.stopping();
+      deps.log(`ipfailover: ${signal} received, stopping keepalived so it releases the VIPs`);
+    },
+  }).finally(() => {
+    status.exited();
+    return endpoints?.close();
   });
   if (exit.error) {
     // Only the rule this run added: one that was there before belongs to an earlier run.
@@ -223,7 +284,7 @@ async function runLocked(
     deps.log('ipfailover: keepalived stopped');
     return 0;
   }
-  await releaseAfterDeath(settings, paths, deps, { ...keepalived, instances: [...labels.keys()] });
+  await releaseAfterDeath(settings, paths, deps, { ...keepalived, instances: prepared.groups.map((g) => g.instance) });
   return fail(`keepalived exited on its own (${describeExit(exit)}); exiting so the pod restarts`, EXIT_FAILED);
 }
 

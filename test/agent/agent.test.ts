@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { runAgent, type AgentDeps } from '../../lib/agent/agent';
 import { WriteError } from '../../lib/agent/atomic-write';
+import type { Responder, ServeFn } from '../../lib/agent/endpoints';
 import { vrrpRuleSpec } from '../../lib/agent/iptables';
 import { FakeChild, FakeFs, FakeHost, FakeLocks, FakeProcesses } from './fakes';
 
@@ -442,6 +443,111 @@ describe('ipfailover agent on faults (fakes)', () => {
       'ipfailover: stopped keepalived 10, 11 left running for /s/keepalived.conf by an earlier run',
     );
     expect(w.out).toContain('ipfailover: deleted stale pid file(s) /s/checkers.pid');
+    expect(w.spawned).toHaveLength(1);
+    w.child.exit(0);
+    await done;
+  });
+});
+
+describe('ipfailover agent: /metrics and /readyz (fakes)', () => {
+  /** A `serve` that records where it was asked to listen and hands the test the responder. */
+  function fakeServe(fail?: NodeJS.ErrnoException): {
+    serve: ServeFn;
+    calls: Array<{ address: string; port: number }>;
+    respond: () => Responder;
+    closed: () => boolean;
+  } {
+    const calls: Array<{ address: string; port: number }> = [];
+    let responder: Responder | undefined;
+    let closed = false;
+    return {
+      calls,
+      respond: () => responder!,
+      closed: () => closed,
+      serve: async (address, port, respond) => {
+        calls.push({ address, port });
+        if (fail) throw fail;
+        responder = respond;
+        return {
+          url: `http://${address}:${port}`,
+          close: async () => {
+            closed = true;
+          },
+        };
+      },
+    };
+  }
+
+  const CHECKED = { ...ENV, OPENSHIFT_HA_MONITOR_PORT: '80', OPENSHIFT_HA_VRRP_ID_OFFSET: '10' };
+
+  test('serves on the node address and 63000 + offset; readiness and metrics follow keepalived; closed when it exits', async () => {
+    const fake = fakeServe();
+    const w = world(CHECKED);
+    const done = runAgent({}, { ...w.deps, serve: fake.serve, version: '9.9.9' });
+    await tick();
+    expect(fake.calls).toEqual([{ address: '192.0.2.1', port: 63010 }]);
+    expect(w.out).toContain('ipfailover: serving /metrics and /readyz on http://192.0.2.1:63010');
+    const ready = async (): Promise<string> => (await fake.respond()('GET', '/readyz')).body;
+    expect(await ready()).toBe('not ready: keepalived not started\n');
+
+    w.child.print('Mon Nov 23 23:39:07 2026: Starting VRRP child process, pid=10605');
+    w.child.print('Mon Nov 23 23:39:07 2026: VRRP_Script(chk_ipf) failed (exited with status 1)');
+    await tick();
+    // keepalived says nothing of the instances when the check fails from the start; the agent does.
+    expect(w.out.filter((l) => / (MASTER|BACKUP|FAULT)$/.test(l))).toEqual([
+      'ipfailover: ipf_VIP_1 (vrid 11 192.0.2.10) FAULT',
+      'ipfailover: ipf_VIP_2 (vrid 12 192.0.2.11) FAULT',
+    ]);
+    expect(await fake.respond()('GET', '/readyz')).toMatchObject({
+      status: 503,
+      body: 'not ready: every group FAULT (check chk_ipf failing): this node can hold none of its VIPs\n',
+    });
+
+    w.child.print('Mon Nov 23 23:39:11 2026: VRRP_Script(chk_ipf) succeeded');
+    w.child.print('Mon Nov 23 23:39:11 2026: (ipf_VIP_1) Entering BACKUP STATE');
+    await tick();
+    expect(await fake.respond()('GET', '/readyz')).toMatchObject({ status: 200 });
+    const metrics = (await fake.respond()('GET', '/metrics')).body;
+    expect(metrics).toContain(
+      'ipfailover_info{config="ipf",node="worker-0",interface="eth0",vrrp_id_offset="10",groups="2",version="9.9.9",keepalived_version="2.2.7"} 1',
+    );
+    expect(metrics).toContain(
+      'ipfailover_vrrp_state{config="ipf",group="1",vrid="11",vips="192.0.2.10",state="BACKUP"} 1',
+    );
+    expect(metrics).toContain('ipfailover_check_up{config="ipf",script="chk_ipf"} 1');
+
+    w.signals.emit('SIGTERM');
+    expect(await done).toBe(0);
+    expect(fake.closed()).toBe(true);
+  });
+
+  test('IPFAILOVER_LISTEN_ADDRESS (the pod IP) is where it serves', async () => {
+    const fake = fakeServe();
+    const w = world({ ...ENV, IPFAILOVER_LISTEN_ADDRESS: '10.1.2.3' });
+    const done = runAgent({}, { ...w.deps, serve: fake.serve });
+    await tick();
+    expect(fake.calls).toEqual([{ address: '10.1.2.3', port: 63000 }]);
+    w.child.exit(0);
+    await done;
+  });
+
+  test('IPFAILOVER_LISTEN_ADDRESS that is no address: exit 2 naming it, nothing written', async () => {
+    const fake = fakeServe();
+    const w = world({ ...ENV, IPFAILOVER_LISTEN_ADDRESS: 'pod-ip' });
+    expect(await runAgent({}, { ...w.deps, serve: fake.serve })).toBe(2);
+    expect(w.err).toEqual([expect.stringMatching(/^ipfailover agent: 'IPFAILOVER_LISTEN_ADDRESS' "pod-ip" /)]);
+    expect(fake.calls).toEqual([]);
+    expect(w.files.size).toBe(0);
+  });
+
+  test('the port cannot be had: one line with the fix, and keepalived runs anyway (the VIPs come first)', async () => {
+    const fake = fakeServe(Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE' }));
+    const w = world();
+    const done = runAgent({}, { ...w.deps, serve: fake.serve });
+    await tick();
+    expect(w.err).toContain(
+      'ipfailover agent: could not serve /metrics and /readyz on 192.0.2.1:63000 (EADDRINUSE); keepalived runs without them, and the readiness probe fails; another program listens on port 63000 of this node; stop it, or move this instance (the port is 63000 + OPENSHIFT_HA_VRRP_ID_OFFSET)',
+    );
     expect(w.spawned).toHaveLength(1);
     w.child.exit(0);
     await done;

@@ -7,6 +7,7 @@
  * Reading follows the reference image where it is sound ("unset and empty both mean the
  * default") and is strict where it was not: every bad value is an issue naming the variable.
  */
+import { LISTEN_ADDRESS_ENV } from '../model/agent-endpoints';
 import { toIssues, type Issue, type Problem } from '../model/issues';
 import { checkIdRange, crossCheck } from './setting-rules';
 import {
@@ -33,6 +34,9 @@ const ACCEPTED_UNUSED = [
   'OPENSHIFT_HA_SMTP_SERVER',
   'OPENSHIFT_HA_NFTABLES_RULE',
 ];
+
+/** Variables each pod carries that are no setting of the instance: its own IP, for the agent's endpoints. */
+const POD_VARIABLES = [LISTEN_ADDRESS_ENV];
 
 /** One `name`/`value` pair, in the order a Deployment lists them. */
 export interface EnvVar {
@@ -120,7 +124,7 @@ class EnvReader {
 /** Finds variables with our prefixes that nobody reads, such as a misspelt name. */
 function unknownVariables(env: Env): Issue[] {
   const companions = SETTING_KEYS.flatMap((key) => rowOf(key).companion?.env ?? []);
-  const known = new Set<string>([...Object.values(ENV_NAMES), ...companions, ...ACCEPTED_UNUSED]);
+  const known = new Set<string>([...Object.values(ENV_NAMES), ...companions, ...ACCEPTED_UNUSED, ...POD_VARIABLES]);
   return Object.keys(env)
     .filter((name) => /^(OPENSHIFT_HA_|IPFAILOVER_)/.test(name) && !known.has(name))
     .sort()

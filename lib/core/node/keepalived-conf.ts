@@ -43,7 +43,14 @@ export const DEFAULT_SCRIPT_USER = 'nobody';
 
 /** What rendering gives: the config, or the issues that stop it. */
 export type RenderResult =
-  | { readonly ok: true; readonly config: string; readonly rank: NodeRank; readonly vrrpIds: readonly number[] }
+  | {
+      readonly ok: true;
+      readonly config: string;
+      readonly rank: NodeRank;
+      readonly vrrpIds: readonly number[];
+      /** The shared `vrrp_script`'s name, or `undefined` when the config has no check. */
+      readonly checkScript: string | undefined;
+    }
   | { readonly ok: false; readonly issues: readonly Issue[] };
 
 /** keepalived names: the config name with `-` turned into `_`, as Red Hat's image does. */
@@ -209,5 +216,11 @@ export function renderKeepalivedConf(
     ];
     lines.push(...block(`vrrp_instance ${instanceName(settings.configName, g + 1)}`, body, ''));
   });
-  return { ok: true, config: `${lines.join('\n')}\n`, rank, vrrpIds: ids };
+  return {
+    ok: true,
+    config: `${lines.join('\n')}\n`,
+    rank,
+    vrrpIds: ids,
+    checkScript: check === undefined ? undefined : checkName(settings.configName),
+  };
 }
