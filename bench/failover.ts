@@ -2,7 +2,8 @@
  * Failover timings of the real agent and keepalived, on three network-namespace nodes (the e2e
  * cluster): node loss, graceful handover and watched-service death, for the default profile
  * (VRRPv2, 1 s adverts) and the fast profile (VRRPv3, 0.1 s), each the median of several
- * trials beside its RFC 5798 floor; then agent start → keepalived running, and resident memory.
+ * trials beside its RFC 5798 floor, and a rolling change against the graceful handover
+ * (bench/rolling.ts); then agent start → keepalived running, and resident memory.
  * Prints; asserts nothing. Needs root and keepalived (it says so and skips otherwise).
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
@@ -10,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { PRIORITY_STEP, TOP_PRIORITY } from '../lib/core/node/priorities';
 import { Cluster, buildCli, peersOf, skipReason, waitFor } from '../test/e2e/cluster';
+import { benchRolling } from './rolling';
 
 const TRIALS = 5;
 const PORT = 18081;
@@ -162,9 +164,11 @@ export async function benchFailover(): Promise<string[]> {
   const cli = buildCli();
   const lines: string[] = [];
   for (const profile of PROFILES) {
+    let graceful = 0;
     for (const scenario of ['node loss', 'graceful handover', 'service death'] as const) {
       const times: number[] = [];
       for (let t = 0; t < TRIALS; t++) times.push(await trial(cli, profile, scenario));
+      if (scenario === 'graceful handover') graceful = median(times);
       const floor = floorOf(profile, scenario);
       // The master-down timer runs from the last advert heard, which came up to one advert
       // interval before the event: measured from the event, node loss lands in (floor - advert, floor].
@@ -178,6 +182,7 @@ export async function benchFailover(): Promise<string[]> {
         `${profile.name}, ${scenario}: median ${secs(median(times))} of ${TRIALS} (min ${secs(Math.min(...times))}, max ${secs(Math.max(...times))}); RFC 5798 floor ${floor.toFixed(3)} s${note}; target ${targetOf(profile, scenario)}`,
       );
     }
+    lines.push(...(await benchRolling(cli, profile, graceful)));
   }
   lines.push(...(await startAndMemory(cli)));
   lines.push('(times from the event to the VIP on another node, polled every ~5 ms with `ip -j addr`)');

@@ -8,10 +8,9 @@
  * unserved is printed here and measured in `npm run bench` (timings are never asserted).
  */
 import type { ChildProcess } from 'node:child_process';
-import type { IpFailoverOptions } from '../../lib';
-import { Cluster, buildCli, peersOf, skipReason, waitFor } from './cluster';
+import { Cluster, buildCli, skipReason, waitFor } from './cluster';
 import { HolderWatch, heldBoth } from './holders';
-import { rollOut, rolloutOf, startAll, type RollStep } from './rolling';
+import { rollOut, rolloutOf, startAll, threeChanges } from './rolling';
 
 const reason = skipReason();
 const suite = reason === undefined ? describe : describe.skip;
@@ -21,33 +20,7 @@ const PORT = 18083;
 /** A new pod is ready 4 s after it starts: past the default profile's master-down interval (3.2 s). */
 const READY_AFTER_MS = 4000;
 
-/** The props of the running Deployment: six VIPs over three nodes, defaults elsewhere. */
-const FIRST: IpFailoverOptions = {
-  virtualIps: '192.0.2.101-106',
-  replicas: 3,
-  unicastPeers: peersOf(3).split(','),
-  monitorPort: PORT,
-  image: 'registry.example/ipfailover:1.0.0',
-  strategy: 'RollingUpdate',
-};
-
-/** The changes, each rolled out after the one before. */
-const STEPS: readonly RollStep[] = [
-  { name: 'new image tag', props: { ...FIRST, image: 'registry.example/ipfailover:1.0.1' } },
-  {
-    name: 'one VIP added',
-    props: { ...FIRST, image: 'registry.example/ipfailover:1.0.1', virtualIps: '192.0.2.101-107' },
-  },
-  {
-    name: 'check interval changed',
-    props: {
-      ...FIRST,
-      image: 'registry.example/ipfailover:1.0.1',
-      virtualIps: '192.0.2.101-107',
-      checkIntervalSeconds: 1,
-    },
-  },
-];
+const { first: FIRST, steps: STEPS } = threeChanges(PORT);
 
 suite(`a rolling change over three network-namespace nodes${reason ? ` (skipped: ${reason})` : ''}`, () => {
   let cli: string;

@@ -7,12 +7,42 @@
  */
 import { Planner, failoverObjects, type IpFailoverOptions } from '../../lib';
 import { type HolderWatch, vipWindow, type VipWindow } from './holders';
-import { waitFor, type Agent, type Cluster } from './cluster';
+import { peersOf, waitFor, type Agent, type Cluster } from './cluster';
 
 /** One change rolled out: a name, and the props the new pods are synthesized from. */
 export interface RollStep {
   readonly name: string;
   readonly props: IpFailoverOptions;
+}
+
+/**
+ * The issue's three changes, each rolled out after the one before, from six VIPs over three
+ * nodes (defaults elsewhere, unicast so the ranks are exact): a new image tag (the same
+ * settings), one VIP added, the check interval changed. `extra` props apply to every version.
+ */
+export function threeChanges(
+  monitorPort: number,
+  extra: Partial<IpFailoverOptions> = {},
+): { first: IpFailoverOptions; steps: RollStep[] } {
+  const first: IpFailoverOptions = {
+    virtualIps: '192.0.2.101-106',
+    replicas: 3,
+    unicastPeers: peersOf(3).split(','),
+    monitorPort,
+    image: 'registry.example/ipfailover:1.0.0',
+    strategy: 'RollingUpdate',
+    ...extra,
+  };
+  const retagged = { ...first, image: 'registry.example/ipfailover:1.0.1' };
+  const grown = { ...retagged, virtualIps: '192.0.2.101-107' };
+  return {
+    first,
+    steps: [
+      { name: 'new image tag', props: retagged },
+      { name: 'one VIP added', props: grown },
+      { name: 'check interval changed', props: { ...grown, checkIntervalSeconds: 1 } },
+    ],
+  };
 }
 
 /** What one step did to the VIPs it did not change. */
