@@ -10,6 +10,7 @@ import { agentCommand } from './cli/agent';
 import { runPlan } from './cli/plan';
 import { runRemove } from './cli/remove';
 import { runRender } from './cli/render';
+import { DEFAULT_TIMEOUT_SECONDS, runStatus } from './cli/status';
 import { packageVersion } from './cli/version';
 
 const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
@@ -51,6 +52,25 @@ export function buildProgram(): Command {
     .option('--node-name <name>', "this node's name (default: the host name)")
     .action(async (options: { stateDir?: string; nodeName?: string }) => {
       process.exitCode = await agentCommand(options);
+    });
+
+  program
+    .command('status')
+    .description('print which node holds each VIP of a running instance, asking its agents')
+    .option(
+      '--pods <file>',
+      'the failover pods, as kubectl get pods -n NAMESPACE -l ipfailover=NAME -o json prints them (- for stdin)',
+    )
+    .option(
+      '--endpoint <host:port>',
+      "an agent to ask: its node's address and the instance's port (repeatable)",
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
+    .option('--timeout <seconds>', `seconds each agent has to answer (default ${DEFAULT_TIMEOUT_SECONDS})`)
+    .option('--json', 'print the report as JSON')
+    .action(async (options: { pods?: string; endpoint: string[]; timeout?: string; json?: boolean }) => {
+      process.exitCode = await runStatus(options, io);
     });
 
   program

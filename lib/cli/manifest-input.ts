@@ -142,7 +142,7 @@ function objectsOf(value: unknown, depth = 0): unknown[] {
 }
 
 /** Parses one file's YAML or JSON documents into objects. */
-function parseManifests(file: string, text: string): unknown[] {
+export function parseManifests(file: string, text: string): unknown[] {
   try {
     const docs = parseAllDocuments(text);
     const list = Array.isArray(docs) ? docs : [docs];

@@ -211,10 +211,12 @@ describe('ipfailover remove', () => {
 });
 
 describe('the command tree', () => {
-  test('plan, render, agent and remove, with their options', () => {
+  test('plan, render, agent, status and remove, with their options', () => {
     const program = buildProgram();
-    expect(program.commands.map((c) => c.name())).toEqual(['plan', 'render', 'agent', 'remove']);
+    expect(program.commands.map((c) => c.name())).toEqual(['plan', 'render', 'agent', 'status', 'remove']);
     const agent = program.commands.find((c) => c.name() === 'agent')!;
     expect(agent.options.map((o) => o.long)).toEqual(['--state-dir', '--node-name']);
+    const status = program.commands.find((c) => c.name() === 'status')!;
+    expect(status.options.map((o) => o.long)).toEqual(['--pods', '--endpoint', '--timeout', '--json']);
   });
 });
