@@ -20,6 +20,9 @@ export const AGENT_PATHS = {
  */
 export const LISTEN_ADDRESS_ENV = 'IPFAILOVER_LISTEN_ADDRESS';
 
+/** The name of the container port the agent serves on: what the PodMonitor scrapes. */
+export const METRICS_PORT_NAME = 'metrics';
+
 /** The port of an instance's agent, and the Deployment's hostPort: one pod of the instance per node. */
 export function agentPortOf(vrrpIdOffset: number): number {
   return HOST_PORT_BASE + vrrpIdOffset;
