@@ -374,8 +374,9 @@ export class KubeApi {
         clearTimeout(idle);
         signal?.removeEventListener('abort', abort);
         req.destroy();
-        if (end instanceof Error) reject(end instanceof KubeApiError ? end : new KubeApiError(end.message));
-        else resolve(end);
+        // Not `instanceof Error`: errors from Node's own modules may come from another realm.
+        if (typeof end === 'string') resolve(end);
+        else reject(end instanceof KubeApiError ? end : new KubeApiError(end.message));
       };
       const abort = (): void => done('closed');
       const idleLimit = this.watchSeconds * 1000 + this.watchIdleMarginMs;
@@ -418,6 +419,8 @@ export class KubeApi {
         });
         res.on('end', () => done('closed'));
         res.on('error', (error) => done(error));
+        // A connection cut mid-stream may end the response with neither.
+        res.on('close', () => done(new Error('the connection was closed')));
       });
       /** One event line; returns something when the watch is over. */
       const handleLine = (line: string): true | undefined => {
