@@ -102,6 +102,9 @@ describe.each(Object.entries(CASES))('parity: %s', (_name, instances) => {
 
     expect(registeredObjects.length).toBeGreaterThan(0);
     expect(plain(registeredObjects)).toEqual(plain(synthesized));
+    // One disruption budget per instance, on both sides.
+    const budgets = registeredObjects.filter((o) => (o as { kind: string }).kind === 'PodDisruptionBudget');
+    expect(budgets).toHaveLength(instances.length);
   });
 });
 

@@ -57,8 +57,10 @@ describe('two instances on the same nodes (router + geo-cache)', () => {
       'RoleBinding/ipfailover-scc-privileged',
       'RoleBinding/ipfailover-scc-hostnetwork',
       'Deployment/ipf-ha-router-us-west',
+      'PodDisruptionBudget/ipf-ha-router-us-west',
       'ConfigMap/ipf-ha-geo-cache-scripts',
       'Deployment/ipf-ha-geo-cache',
+      'PodDisruptionBudget/ipf-ha-geo-cache',
     ]);
     expect(objects.every((o) => o.metadata.namespace === 'ipfailover')).toBe(true);
   });
@@ -120,6 +122,36 @@ describe('two instances on the same nodes (router + geo-cache)', () => {
   test('every object validates against the Kubernetes schema', () => {
     for (const obj of objects) expect(() => validateAgainstSchema(obj as never)).not.toThrow();
   });
+
+  test("rolls one pod at a time by default, and each instance's disruption budget covers its own pods only", () => {
+    for (const name of ['ipf-ha-router-us-west', 'ipf-ha-geo-cache']) {
+      const deployment = find(objects, 'Deployment', name);
+      // The router sets no strategy: the default is the one-at-a-time roll.
+      expect(deployment.spec.strategy).toEqual({
+        type: 'RollingUpdate',
+        rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
+      });
+      const budget = find(objects, 'PodDisruptionBudget', name);
+      expect(budget.spec).toEqual({
+        maxUnavailable: 1,
+        selector: { matchLabels: deployment.spec.template.metadata.labels },
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      });
+      expect(budget.spec.selector).toEqual(deployment.spec.selector);
+    }
+    const selectors = objects.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => o.spec.selector);
+    expect(new Set(selectors.map((sel) => JSON.stringify(sel))).size).toBe(2);
+  });
+});
+
+describe('strategy', () => {
+  test("'Recreate' is still the docs' strategy, and the disruption budget stays", () => {
+    const chart = Testing.chart();
+    new IpFailover(chart, 'vips', { virtualIps: '192.0.2.10', strategy: 'Recreate' });
+    const objects = Testing.synth(chart) as Obj[];
+    expect(find(objects, 'Deployment', 'vips').spec.strategy).toEqual({ type: 'Recreate' });
+    expect(find(objects, 'PodDisruptionBudget', 'vips').spec.maxUnavailable).toBe(1);
+  });
 });
 
 describe("the docs' example Deployment", () => {
@@ -158,6 +190,8 @@ describe("the docs' example Deployment", () => {
     set('OPENSHIFT_HA_CONFIG_NAME', 'ipfailover-keepalived'); // the config name is the Deployment's
     set('OPENSHIFT_HA_VIP_GROUPS', '2'); // 10 groups of 2 VIPs is 2 groups: written as meant
     env.push({ name: 'IPFAILOVER_ADVERT_INTERVAL', value: '1' }); // ours; Red Hat's image ignores it
+    // One pod at a time instead of the docs' Recreate (strategy: 'Recreate' gives theirs).
+    expected.spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } };
     return { expected, env };
   }
 

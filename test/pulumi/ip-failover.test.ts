@@ -41,6 +41,7 @@ describe('IpFailover component', () => {
     const children = rec.resources.filter((r) => r.custom).map((r) => [r.type, r.name]);
     expect(children).toEqual([
       ['kubernetes:core/v1:ServiceAccount', 'edge-serviceaccount-ipfailover'],
+      ['kubernetes:policy/v1:PodDisruptionBudget', 'edge-poddisruptionbudget-edge'],
       ['kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', 'edge-rolebinding-ipfailover-scc-privileged'],
       ['kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', 'edge-rolebinding-ipfailover-scc-hostnetwork'],
       ['kubernetes:apps/v1:Deployment', 'edge-deployment-edge'],
@@ -112,7 +113,7 @@ describe('IpFailover component', () => {
     expect(rec.resources.filter((r) => r.type === 'kubernetes:core/v1:ServiceAccount').map((r) => r.name)).toEqual([
       'a-serviceaccount-ipfailover',
     ]);
-    expect(b.apiObjects.map((r) => r.constructor.name)).toEqual(['Deployment']);
+    expect(b.apiObjects.map((r) => r.constructor.name)).toEqual(['Deployment', 'PodDisruptionBudget']);
   });
 });
 
@@ -127,7 +128,7 @@ describe('providers', () => {
     await registered(cluster, ...edge.apiObjects);
     const providerRef = `${await valueOf(cluster.urn)}::${await valueOf(cluster.id)}`;
     const children = rec.resources.filter((r) => r.type.startsWith('kubernetes:') && r.custom);
-    expect(children).toHaveLength(4);
+    expect(children).toHaveLength(5);
     for (const child of children) expect(child.provider).toBe(providerRef);
   });
 
@@ -135,7 +136,7 @@ describe('providers', () => {
     const edge = new IpFailover('edge', { virtualIps: '192.0.2.10', planner: new Planner() });
     await registered(...edge.apiObjects);
     const children = rec.resources.filter((r) => r.custom);
-    expect(children).toHaveLength(4);
+    expect(children).toHaveLength(5);
     // The mock monitor passes no provider reference for the default provider.
     for (const child of children) expect(child.provider).toBeUndefined();
   });

@@ -7,6 +7,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { Service } from 'kubernetes-models/v1/Service';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Job } from 'kubernetes-models/batch/v1/Job';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 
 interface Validatable {
@@ -20,6 +21,7 @@ const MODELS: Record<string, ModelClass> = {
   'v1/Service': Service as unknown as ModelClass,
   'apps/v1/Deployment': Deployment as unknown as ModelClass,
   'batch/v1/Job': Job as unknown as ModelClass,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget as unknown as ModelClass,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding as unknown as ModelClass,
 };
 

@@ -1,7 +1,8 @@
 /**
  * A planned instance → the plain Kubernetes objects the OpenShift procedure creates by hand:
- * service account, SCC role bindings, script ConfigMap and the failover Deployment. Names,
- * labels and list order are fixed here, so both front ends emit identical objects.
+ * service account, SCC role bindings, script ConfigMap and the failover Deployment, plus the
+ * PodDisruptionBudget that keeps drains to one failover pod at a time. Names, labels and list
+ * order are fixed here, so both front ends emit identical objects.
  */
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
@@ -9,6 +10,7 @@ import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeProjection } from 'kubernetes-models/v1/VolumeProjection';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IDeploymentStrategy } from 'kubernetes-models/apps/v1/DeploymentStrategy';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import type { KubeObject } from '../model/kube-object';
 import {
@@ -114,11 +116,36 @@ function scriptsConfigMap(spec: FailoverSpec, data: Record<string, string>): Kub
   } satisfies IConfigMap;
 }
 
+/** One failover pod down at a time, in a rollout as in a drain. */
+const MAX_UNAVAILABLE = 1;
+
 function strategyOf(spec: FailoverSpec): IDeploymentStrategy {
-  // A surge pod could never schedule: the hostPort already holds every selected node.
+  // A surge pod could never schedule: the hostPort already holds every selected node. So the
+  // old pod goes first; it hands its VIPs over on SIGTERM, and the next node's turn comes when
+  // the new pod is ready.
   return spec.strategy === 'RollingUpdate'
-    ? { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } }
+    ? { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: MAX_UNAVAILABLE } }
     : { type: 'Recreate' };
+}
+
+/**
+ * Evictions (a drain, a node upgrade) take at most one of the instance's pods at a time, as the
+ * rollout does. A pod that is not ready holds and can take no VIP, so evicting it costs nothing:
+ * `AlwaysAllow` keeps a drain from waiting on it (with the default, two unready pods would block
+ * every eviction of the instance).
+ */
+function disruptionBudget(spec: FailoverSpec): KubeObject {
+  const labels = labelsOf(spec);
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name: spec.name, namespace: spec.namespace, labels },
+    spec: {
+      maxUnavailable: MAX_UNAVAILABLE,
+      selector: { matchLabels: labels },
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    },
+  } satisfies IPodDisruptionBudget;
 }
 
 function deployment(plan: InstancePlan, scripts: IVolume | undefined): KubeObject {
@@ -172,7 +199,8 @@ export function serviceAccountObjects(spec: FailoverSpec): KubeObject[] {
 /**
  * Every object of one planned instance, in apply order: service account and SCC bindings (when
  * this instance owns the account), the scripts ConfigMap (when a script is inline), the
- * Deployment. A ConfigMap the user names for a script is theirs and is not among them.
+ * Deployment and its PodDisruptionBudget. A ConfigMap the user names for a script is theirs and
+ * is not among them.
  */
 export function failoverObjects(plan: InstancePlan): KubeObject[] {
   const { spec } = plan;
@@ -180,6 +208,6 @@ export function failoverObjects(plan: InstancePlan): KubeObject[] {
   const inline = inlineScriptData(spec);
   const withInline = Object.keys(inline).length > 0;
   if (withInline) objects.push(scriptsConfigMap(spec, inline));
-  objects.push(deployment(plan, scriptsVolume(spec, withInline)));
+  objects.push(deployment(plan, scriptsVolume(spec, withInline)), disruptionBudget(spec));
   return objects;
 }

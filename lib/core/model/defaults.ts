@@ -19,7 +19,7 @@ export const DEFAULTS = {
   advertIntervalSeconds: 1,
   image: DEFAULT_IMAGE,
   serviceAccountName: 'ipfailover',
-  strategy: 'Recreate',
+  strategy: 'RollingUpdate',
   namespace: 'default',
 } as const;
 

@@ -192,8 +192,15 @@ export interface IpFailoverOptions {
   readonly serviceAccountName?: string;
 
   /**
-   * Deployment strategy; `RollingUpdate` replaces one pod at a time so VIP changes stay live.
-   * @default 'Recreate'
+   * How the failover Deployment replaces its pods on a change. `RollingUpdate` replaces one pod
+   * at a time (`maxUnavailable: 1`, `maxSurge: 0`): each old pod hands its VIPs over as it stops,
+   * so a VIP the change leaves alone is unserved for one graceful handover (about 0.2 s with 1 s
+   * adverts). `Recreate`, the docs' example, stops every pod before starting new ones: every VIP
+   * is unserved for the pod start and the master-down interval. A change old and new pods
+   * cannot agree on (the VRRP IDs, which VIPs a group holds, the advert interval, unicast or
+   * multicast) puts VIPs on two nodes while it rolls: apply it with `Recreate` (see
+   * docs/rolling-changes.md).
+   * @default 'RollingUpdate'
    */
   readonly strategy?: DeploymentStrategy;
 }
