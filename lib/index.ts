@@ -23,6 +23,18 @@ export { parsePoolCidr, type AddressAllocator, type PoolRange } from './core/pla
 // The stack-wide planner, and what it gives per instance.
 export { Planner, type PlannerOptions, type InstancePlan, type PlanOutcome, type IdRange } from './core/plan/planner';
 export type { FailoverSpec, InstanceContext } from './core/spec/normalize';
+export type { AddOptions, RecordedLock } from './core/plan/planner';
+
+// The VRRP ID lock file's model: what cdk8s and Pulumi runs read and write, and `plan --lock` compares.
+export {
+  parseLock,
+  serializeLock,
+  formatIds,
+  LOCK_FILE_NAME,
+  type AllocationLock,
+  type LockRead,
+  type LockMode,
+} from './core/plan/allocation-lock';
 
 // The env contract: the OPENSHIFT_HA_* variables the Deployment carries and the agent reads.
 export { toEnv, fromEnv, ENV_NAMES, USE_UNICAST_ENV, type EnvVar, type EnvRead } from './core/env/env-contract';
