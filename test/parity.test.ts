@@ -2,15 +2,26 @@
  * Same props, same objects: what the Pulumi component registers equals, field by field, what the
  * cdk8s construct synthesizes.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import type * as pulumi from '@pulumi/pulumi';
-import { ExternalIpPool as Cdk8sPool, HaService as Cdk8sHaService, IpFailover as Cdk8sIpFailover } from '../lib/cdk8s';
+import {
+  configureFailoverPlanner as configureCdk8sPlanner,
+  ExternalIpPool as Cdk8sPool,
+  HaService as Cdk8sHaService,
+  IpFailover as Cdk8sIpFailover,
+  type FailoverPlannerOptions,
+} from '../lib/cdk8s';
 import type { IpFailoverOptions } from '../lib/core/model/props';
 import { Planner } from '../lib/core/plan/planner';
 import {
+  configureFailoverPlanner as configurePulumiPlanner,
   ExternalIpPool as PulumiPool,
   HaService as PulumiHaService,
   IpFailover as PulumiIpFailover,
+  resetFailoverPlanner,
 } from '../lib/pulumi';
 import { recordResources, registered, valueOf, type Recorder } from './pulumi/mocks';
 
@@ -233,5 +244,123 @@ describe('parity of errors', () => {
     ]);
     expect(pulumi.length).toBeGreaterThanOrEqual(4);
     expect(pulumi).toEqual(cdk8s);
+  });
+});
+
+describe('parity: the VRRP ID lock file', () => {
+  type Decl = [id: string, props: IpFailoverOptions];
+  interface Outcome {
+    readonly ids: Record<string, readonly number[]>;
+    /** The error lines, each front end's path form removed. */
+    readonly errors: string[];
+    readonly lock: string;
+  }
+
+  /** One synth of `decls` against the lock file in `dir`. */
+  function cdk8sRun(dir: string, decls: Decl[], options: FailoverPlannerOptions): Outcome {
+    const app = Testing.app();
+    configureCdk8sPlanner(app, { lockFile: join(dir, 'ipfailover.lock.json'), ...options });
+    const chart = new Chart(app, 'chart', { namespace: 'ns' });
+    const made = decls.map(([id, props]) => new Cdk8sIpFailover(chart, id, props));
+    let errors: string[] = [];
+    try {
+      Testing.synth(chart);
+    } catch (error) {
+      errors = (error as Error).message
+        .split('\n')
+        .filter((l) => l.trim().startsWith('['))
+        .map((l) => l.trim().replace(/^\[chart\/([^\]]+)\] /, '$1: '));
+    }
+    const ids = Object.fromEntries(made.filter((m) => m.planned).map((m) => [m.node.id, m.vrrpIds]));
+    return { ids, errors, lock: readFileSync(join(dir, 'ipfailover.lock.json'), 'utf8') };
+  }
+
+  /** One program run of `decls` against the lock file in `dir`. */
+  function pulumiRun(dir: string, decls: Decl[], options: FailoverPlannerOptions): Outcome {
+    resetFailoverPlanner();
+    configurePulumiPlanner({ lockFile: join(dir, 'ipfailover.lock.json'), ...options });
+    const ids: Record<string, readonly number[]> = {};
+    const errors: string[] = [];
+    for (const [id, props] of decls) {
+      try {
+        ids[id] = new PulumiIpFailover(id, { namespace: 'ns', ...props }).vrrpIds;
+      } catch (error) {
+        errors.push(...(error as Error).message.split('\n'));
+      }
+    }
+    resetFailoverPlanner();
+    return { ids, errors, lock: readFileSync(join(dir, 'ipfailover.lock.json'), 'utf8') };
+  }
+
+  const vips = (third: number, n: number): string[] => Array.from({ length: n }, (_, i) => `192.0.${third}.${i + 1}`);
+  /** Successive runs of one stack: first, grown, shrunk with one added and one removed, reordered, moved. */
+  const RUNS: Array<[string, Decl[], FailoverPlannerOptions]> = [
+    [
+      'first',
+      [
+        ['router', { virtualIps: vips(2, 5) }],
+        ['cache', { virtualIps: vips(3, 2) }],
+        ['db', { virtualIps: vips(4, 1) }],
+      ],
+      {},
+    ],
+    [
+      'grown',
+      [
+        ['router', { virtualIps: vips(2, 7) }],
+        ['cache', { virtualIps: vips(3, 2) }],
+        ['db', { virtualIps: vips(4, 1) }],
+      ],
+      {},
+    ],
+    [
+      'changed',
+      [
+        ['router', { virtualIps: vips(2, 2) }],
+        ['new', { virtualIps: vips(5, 3) }],
+        ['cache', { virtualIps: vips(3, 2) }],
+      ],
+      {},
+    ],
+    [
+      'reordered',
+      [
+        ['cache', { virtualIps: vips(3, 2) }],
+        ['new', { virtualIps: vips(5, 3) }],
+        ['router', { virtualIps: vips(2, 7) }],
+      ],
+      {},
+    ],
+    [
+      'moved',
+      [
+        ['cache', { virtualIps: vips(3, 2), vrrpIdOffset: 100 }],
+        ['router', { virtualIps: vips(2, 7) }],
+      ],
+      {},
+    ],
+    [
+      'frozen',
+      [
+        ['cache', { virtualIps: vips(3, 4), vrrpIdOffset: 100 }],
+        ['router', { virtualIps: vips(2, 15) }],
+        ['late', { virtualIps: vips(6, 1) }],
+      ],
+      { lockMode: 'frozen' },
+    ],
+  ];
+
+  test('run after run, both front ends give the same VRRP IDs, write the same lock bytes, and fail alike', () => {
+    const cdk8sDir = mkdtempSync(join(tmpdir(), 'ipfailover-parity-'));
+    const pulumiDir = mkdtempSync(join(tmpdir(), 'ipfailover-parity-'));
+    for (const [name, decls, options] of RUNS) {
+      const cdk8s = cdk8sRun(cdk8sDir, decls, options);
+      const pulumi = pulumiRun(pulumiDir, decls, options);
+      expect({ name, ids: pulumi.ids, lock: pulumi.lock }).toEqual({ name, ids: cdk8s.ids, lock: cdk8s.lock });
+      expect(pulumi.errors).toEqual(cdk8s.errors.map((l) => l.replaceAll(cdk8sDir, pulumiDir)));
+      expect(cdk8s.errors.map((l) => l.split(':')[0])).toEqual(name === 'frozen' ? ['cache', 'router', 'late'] : []);
+    }
+    // The frozen run refused the grown cache and router and the new instance, and wrote nothing.
+    expect(pulumiRun(pulumiDir, RUNS[4]![1], { lockMode: 'frozen' }).errors).toEqual([]);
   });
 });
