@@ -30,8 +30,12 @@ export function buildProgram(): Command {
     .option('--json', 'print the report as JSON')
     .option('--reserved-vrrp-ids <ids>', "VRRP IDs the cluster's own keepalived uses, such as 51,52")
     .option('--reserved-vips <vips>', "the cluster's API and ingress VIPs, which no instance may serve")
+    .option('--lock <file>', 'a VRRP ID lock file: list the instances whose VRRP IDs differ from it (exit 3)')
     .action(
-      (paths: string[], options: { app?: string; json?: boolean; reservedVrrpIds?: string; reservedVips?: string }) => {
+      (
+        paths: string[],
+        options: { app?: string; json?: boolean; reservedVrrpIds?: string; reservedVips?: string; lock?: string },
+      ) => {
         process.exitCode = runPlan({ paths, ...options }, io);
       },
     );

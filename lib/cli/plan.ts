@@ -1,15 +1,19 @@
 /**
  * `ipfailover plan`: the plan of a cdk8s app or of synthesized manifests — every failover
- * instance with its VIPs, groups, VRRP IDs, monitor port and replicas, and the VRRP IDs left.
- * Exits 1 listing the planner's messages when instances conflict, 2 when it cannot read input.
+ * instance with its VIPs, groups, VRRP IDs, monitor port and replicas, and the VRRP IDs left;
+ * with `--lock`, the instances whose VRRP IDs differ from the lock file. Exits 1 listing the
+ * planner's messages when instances conflict, 3 when an instance's VRRP IDs differ from the
+ * lock's, 2 when it cannot read input. It never writes a lock: an app it runs only reads one.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { errnoText } from '../agent/atomic-write';
 import { VRRP_ID_MAX, VRRP_ID_MIN } from '../core/model/limits';
 import { formatIssue, formatIssueWithoutPath } from '../core/model/issues';
-import { formatPlanTable, planManifests } from '../core/plan/plan-report';
+import { LOCK_ENV, parseLock } from '../core/plan/allocation-lock';
+import { formatLockTable, formatPlanTable, planManifests, type LockToCompare } from '../core/plan/plan-report';
 import type { PlannerOptions } from '../core/plan/planner';
 import { printable } from '../core/support/printable';
 import { parseVirtualIps } from '../core/rules/vip-range';
@@ -28,13 +32,38 @@ export interface PlanOptions {
   readonly reservedVrrpIds?: string;
   /** The cluster's API and ingress VIPs, never to be served by an instance. */
   readonly reservedVips?: string;
+  /** A VRRP ID lock file to compare the manifests with (and the app's lock, with `app`). */
+  readonly lock?: string;
+}
+
+/** Exit code when an instance's VRRP IDs differ from the lock's (1 is conflicts, 2 bad input). */
+export const EXIT_RENUMBERED = 3;
+
+/** The lock file given with `--lock`, or the reason it cannot be read. */
+function readLock(file: string): LockToCompare {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError(`--lock: ${file}: ${errnoText(error)}`);
+  }
+  const read = parseLock(text, file);
+  if (!read.ok) throw new InputError(read.issues.map(formatIssue).join('\n'));
+  return { allocation: read.lock, file };
 }
 
 /** Runs a cdk8s app into a temporary directory, as `cdk8s synth` does, and returns the directory. */
-function synthesize(app: string, io: CommandIo): string {
+function synthesize(app: string, lock: string | undefined, io: CommandIo): string {
   const outdir = mkdtempSync(join(tmpdir(), 'ipfailover-plan-'));
   if (io.stderr.isTTY) io.stderr.write(`synthesizing: ${app}\n`);
-  const result = spawnSync(app, { shell: true, env: { ...io.env, CDK8S_OUTDIR: outdir }, encoding: 'utf8' });
+  // The app plans against its lock (or the one given) as its next synth would, but writes none.
+  const env = {
+    ...io.env,
+    CDK8S_OUTDIR: outdir,
+    [LOCK_ENV.mode]: 'read',
+    ...(lock !== undefined && { [LOCK_ENV.file]: resolve(lock) }),
+  };
+  const result = spawnSync(app, { shell: true, env, encoding: 'utf8' });
   if (result.status !== 0) {
     rmSync(outdir, { recursive: true, force: true });
     const reason = (result.stderr || result.stdout || String(result.error ?? ''))
@@ -70,9 +99,10 @@ export function runPlan(options: PlanOptions, io: CommandIo): number {
   let outdir: string | undefined;
   try {
     const planner = plannerOptions(options);
-    if (options.app !== undefined) outdir = synthesize(options.app, io);
+    const lock = options.lock !== undefined ? readLock(options.lock) : undefined;
+    if (options.app !== undefined) outdir = synthesize(options.app, options.lock, io);
     const paths = outdir !== undefined ? [outdir] : options.paths.length > 0 ? options.paths : ['dist'];
-    const report = planManifests(readManifests(paths), planner);
+    const report = planManifests(readManifests(paths), planner, lock);
     for (const warning of report.warnings) io.stderr.write(`ipfailover plan: warning: ${printable(warning)}\n`);
     if (options.json) {
       io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -82,8 +112,10 @@ export function runPlan(options: PlanOptions, io: CommandIo): number {
         io.stdout.isTTY && !io.env.NO_COLOR ? (t: string): string => `\x1b[31m${t}\x1b[0m` : (t: string): string => t;
       // Issues quote names and values from the manifests: escaped, they cannot forge output.
       for (const issue of report.issues) io.stdout.write(`${red(printable(formatIssue(issue)))}\n`);
+      if (report.lock) io.stdout.write(`\n${formatLockTable(report.lock)}\n`);
     }
-    return report.issues.length > 0 ? 1 : 0;
+    if (report.issues.length > 0) return 1;
+    return report.lock && report.lock.renumbered > 0 ? EXIT_RENUMBERED : 0;
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     io.stderr.write(`ipfailover plan: ${error.message}\n`);

@@ -277,3 +277,110 @@ test('a suggested offset stays free of the instances placed after it', () => {
   const report = planManifests([at('a', '0'), at('bb', '0'), at('ccc', '2')]);
   expect(report.issues.map((i) => i.fix)).toEqual(['use 4 (first free)']);
 });
+
+describe('ipfailover plan --lock: what would change against the recorded VRRP IDs', () => {
+  const dir = (): string => mkdtempSync(join(tmpdir(), 'ipfailover-plan-lock-'));
+  /** A cdk8s app of instances (id → VIP count) in `d`, planning against `d/ipfailover.lock.json`. */
+  const app = (d: string, instances: Record<string, number>): string => {
+    const lines = [
+      `import { App, Chart } from ${JSON.stringify(join(root, 'node_modules/cdk8s'))};`,
+      `import { configureFailoverPlanner, IpFailover } from ${JSON.stringify(join(root, 'lib/cdk8s'))};`,
+      `const app = new App();`,
+      `configureFailoverPlanner(app, { lockFile: ${JSON.stringify(join(d, 'ipfailover.lock.json'))} });`,
+      `const chart = new Chart(app, 'edge', { namespace: 'ns' });`,
+      ...Object.entries(instances).map(
+        ([id, n], i) =>
+          `new IpFailover(chart, '${id}', { virtualIps: ${JSON.stringify(Array.from({ length: n }, (_, k) => `10.0.${i}.${k + 1}`))} });`,
+      ),
+      `app.synth();`,
+    ];
+    const script = join(d, `app-${Object.keys(instances).join('-')}-${Object.values(instances).join('-')}.ts`);
+    writeFileSync(script, lines.join('\n'));
+    return `node ${join(root, 'node_modules/tsx/dist/cli.mjs')} ${script}`;
+  };
+  /** Synthesizes as `cdk8s synth` would (writing the lock), into `d/dist-<n>`. */
+  const synth = (d: string, command: string, out: string): string => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !['JEST_WORKER_ID', 'CI', 'IPFAILOVER_LOCK_MODE'].includes(k)),
+    );
+    execFileSync('sh', ['-c', command], { env: { ...env, CDK8S_OUTDIR: join(d, out) } });
+    return join(d, out);
+  };
+
+  test('manifests synthesized with the lock keep every recorded ID: exit 0', () => {
+    const d = dir();
+    const dist = synth(d, app(d, { router: 5, cache: 2 }), 'dist');
+    const { code, stdout } = run({ paths: [dist], lock: join(d, 'ipfailover.lock.json') });
+    expect(code).toBe(0);
+    expect(stdout.split('\n').slice(-2)).toEqual([
+      `Against ${join(d, 'ipfailover.lock.json')}: every instance keeps its recorded VRRP IDs`,
+      '',
+    ]);
+  }, 60000);
+
+  test('manifests planned first-fit, without the lock, after the first instance grew: the others are renumbered, exit 3', () => {
+    const d = dir();
+    synth(d, app(d, { router: 5, cache: 2, db: 1 }), 'dist');
+    // What synthesizing without the lock gives after the router grew: everything after it moves.
+    const firstFit = dir();
+    const unlocked = synth(firstFit, app(firstFit, { router: 7, cache: 2, db: 1 }), 'dist');
+    const lock = join(d, 'ipfailover.lock.json');
+    const { code, stdout } = run({ paths: [unlocked], lock });
+    expect(code).toBe(3);
+    expect(stdout.split('\n').slice(-6)).toEqual([
+      `Against ${lock}: 2 renumbered, 1 grows`,
+      'INSTANCE   LOCK   MANIFESTS  CHANGE',
+      'ns/router  1..5   1..7       grows: keeps its IDs, the lock would add the new ones',
+      'ns/cache   6..7   8..9       RENUMBERED: its groups would change VRRP IDs',
+      'ns/db      8..12  10         RENUMBERED: its groups would change VRRP IDs',
+      '',
+    ]);
+    // The same change planned by the app against its lock renumbers nothing.
+    const locked = run({ paths: [], app: app(d, { router: 7, cache: 2, db: 1 }), lock });
+    expect(locked.code).toBe(0);
+    expect(locked.stdout).toContain(`Against ${lock}: 1 grows\n`);
+    expect(locked.stdout).toMatch(/^ns\/router +1\.\.5 +1\.\.5, 13\.\.14 +grows/m);
+  }, 60000);
+
+  test('new instances and entries the manifests lack are listed; --app only reads the lock', () => {
+    const d = dir();
+    synth(d, app(d, { router: 5, cache: 2 }), 'dist');
+    const lock = join(d, 'ipfailover.lock.json');
+    const before = readFileSync(lock, 'utf8');
+    const { code, stdout } = run({ paths: [], app: app(d, { router: 5, web: 1 }), lock });
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Against ${lock}: 1 new, 1 not in the manifests\n`);
+    expect(stdout).toMatch(/^ns\/web +- +12 +new: the lock would record it$/m);
+    expect(stdout).toMatch(/^ns\/cache +6\.\.11 +- +not in the manifests: the lock keeps its IDs held$/m);
+    expect(readFileSync(lock, 'utf8')).toBe(before);
+  }, 60000);
+
+  test('--json carries the comparison', () => {
+    const d = dir();
+    const dist = synth(d, app(d, { router: 2 }), 'dist');
+    writeFileSync(join(d, 'other.lock.json'), '{ "version": 1, "vrrpIds": { "ns/router": "3..4" } }');
+    const { code, stdout } = run({ paths: [dist], lock: join(d, 'other.lock.json'), json: true });
+    expect(code).toBe(3);
+    expect(JSON.parse(stdout).lock).toEqual({
+      file: join(d, 'other.lock.json'),
+      changes: [{ instance: 'ns/router', status: 'renumbered', recorded: '3..4', planned: '1..2' }],
+      renumbered: 1,
+    });
+  }, 60000);
+
+  test('a lock it cannot read exits 2 naming the file and the entry', () => {
+    const d = dir();
+    writeFileSync(join(d, 'docs.yaml'), readFileSync(join(root, 'test/fixtures/docs-deployment.yaml')));
+    expect(run({ paths: [d], lock: join(d, 'missing.json') })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `ipfailover plan: --lock: ${join(d, 'missing.json')}: no such file or directory (ENOENT)\n`,
+    });
+    writeFileSync(join(d, 'bad.json'), '{ "version": 1, "vrrpIds": { "default/x": "9..2" } }');
+    expect(run({ paths: [d], lock: join(d, 'bad.json') })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `ipfailover plan: ${join(d, 'bad.json')}: 'vrrpIds["default/x"]' "9..2" has "9..2", which ends before it starts; write 2..9\n`,
+    });
+  });
+});
