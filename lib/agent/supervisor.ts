@@ -41,12 +41,15 @@ export interface SuperviseOptions {
   readonly onLine: (line: string) => void;
   /** Called when a stop signal arrives, before it is forwarded. */
   readonly onStop?: (signal: StopSignal) => void;
+  /** Called with the child once it is spawned: the agent signals it to reload its config. */
+  readonly onSpawn?: (child: ChildLike) => void;
 }
 
 /** Runs the child until it exits, forwarding stop signals; resolves with how it ended. */
 export function supervise(options: SuperviseOptions): Promise<ChildExit> {
   return new Promise((resolve) => {
     const child = options.spawn(options.command, options.args);
+    options.onSpawn?.(child);
     let stoppedBy: StopSignal | undefined;
     const unforward = forwardStopSignals(options.signals, child, (signal) => {
       stoppedBy ??= signal;
