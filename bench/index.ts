@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type * as FailoverBench from './failover';
+import type * as LockBench from './lock';
 import type * as SynthBench from './synth';
 
 interface Bench {
@@ -17,6 +18,7 @@ interface Bench {
 /* eslint-disable @typescript-eslint/no-require-imports */
 const BENCHES: readonly Bench[] = [
   { title: 'synthesis and planner', run: () => (require('./synth') as typeof SynthBench).benchSynth() },
+  { title: 'lock: VRRP IDs kept across runs', run: () => (require('./lock') as typeof LockBench).benchLock() },
   {
     title: 'failover (real keepalived in network namespaces)',
     run: () => (require('./failover') as typeof FailoverBench).benchFailover(),

@@ -46,6 +46,7 @@ const CASES: Record<string, Array<[string, IpFailoverOptions]>> = {
         preemption: 'nopreempt',
         checkIntervalSeconds: 5,
         advertIntervalSeconds: 0.5,
+        garpRefreshIntervalSeconds: 10,
         name: 'router-vips',
         namespace: 'openshift-ingress',
         image: 'quay.example/ipfailover:1.2.3',

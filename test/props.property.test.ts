@@ -37,6 +37,7 @@ const FAILOVER_VALUES: Record<string, unknown[]> = {
   preemption: ['nopreempt', { delaySeconds: 10 }],
   checkIntervalSeconds: [5],
   advertIntervalSeconds: [0.5, 3],
+  garpRefreshIntervalSeconds: [0, 10],
   name: ['router-vips'],
   namespace: ['openshift-ingress'],
   image: ['quay.example/ipfailover:1.2.3'],

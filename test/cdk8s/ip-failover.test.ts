@@ -189,7 +189,10 @@ describe("the docs' example Deployment", () => {
     const set = (name: string, value: string): void => void (env.find((e) => e.name === name)!.value = value);
     set('OPENSHIFT_HA_CONFIG_NAME', 'ipfailover-keepalived'); // the config name is the Deployment's
     set('OPENSHIFT_HA_VIP_GROUPS', '2'); // 10 groups of 2 VIPs is 2 groups: written as meant
-    env.push({ name: 'IPFAILOVER_ADVERT_INTERVAL', value: '1' }); // ours; Red Hat's image ignores it
+    env.push(
+      { name: 'IPFAILOVER_ADVERT_INTERVAL', value: '1' }, // ours; Red Hat's image ignores them
+      { name: 'IPFAILOVER_GARP_REFRESH_INTERVAL', value: '60' },
+    );
     // One pod at a time instead of the docs' Recreate (strategy: 'Recreate' gives theirs).
     expected.spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } };
     return { expected, env };

@@ -15,6 +15,7 @@ import {
   checkChainName,
   checkCheckInterval,
   checkConfigName,
+  checkGarpRefreshInterval,
   checkGroupCount,
   checkInteger,
   checkInterfaceName,
@@ -55,6 +56,8 @@ export interface AgentSettings {
   readonly preemption: Preemption;
   readonly checkIntervalSeconds: number;
   readonly advertIntervalSeconds: number;
+  /** Seconds between the gratuitous ARPs (IPv6: unsolicited NAs) a master repeats for its VIPs; 0 sends none. */
+  readonly garpRefreshIntervalSeconds: number;
   /** `HA_EXCLUDED_VRRP_IDS`: IDs skipped when numbering the groups. */
   readonly excludedVrrpIds: readonly number[];
 }
@@ -371,6 +374,15 @@ export const SETTING_ROWS = {
     example: [7, 9],
     parse: parseExcludedIds,
     format: (ids) => (ids.length > 0 ? ids.join(' ') : undefined),
+  },
+  garpRefreshIntervalSeconds: {
+    doc: "seconds between a master's repeated gratuitous ARPs for its VIPs, 0 for none (ours; Red Hat's image ignores it)",
+    env: 'IPFAILOVER_GARP_REFRESH_INTERVAL',
+    prop: 'garpRefreshIntervalSeconds',
+    default: DEFAULTS.garpRefreshIntervalSeconds,
+    example: 10,
+    check: checkGarpRefreshInterval,
+    parse: numberOf(checkGarpRefreshInterval),
   },
 } satisfies { readonly [K in SettingKey]: SettingRow<K> };
 

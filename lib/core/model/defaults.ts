@@ -17,6 +17,7 @@ export const DEFAULTS = {
   preemptDelaySeconds: 300,
   checkIntervalSeconds: 2,
   advertIntervalSeconds: 1,
+  garpRefreshIntervalSeconds: 60,
   image: DEFAULT_IMAGE,
   serviceAccountName: 'ipfailover',
   strategy: 'RollingUpdate',

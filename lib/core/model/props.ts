@@ -160,6 +160,17 @@ export interface IpFailoverOptions {
   readonly advertIntervalSeconds?: number;
 
   /**
+   * Seconds between the gratuitous ARPs (unsolicited neighbour advertisements for IPv6 VIPs) the
+   * holder of a VIP repeats while it holds it, `IPFAILOVER_GARP_REFRESH_INTERVAL` (ours,
+   * keepalived's `vrrp_garp_master_refresh`); whole seconds 0..3600, 0 for none. A master
+   * announces its VIPs when it takes them over; the repeats put them back into switch and
+   * neighbour tables that dropped or missed that announcement. OpenShift's own on-premise
+   * keepalived repeats every 60 s. Red Hat's image ignores this variable.
+   * @default 60
+   */
+  readonly garpRefreshIntervalSeconds?: number;
+
+  /**
    * Name of the Deployment; also the `ipfailover` label, the config name and the prefix of the
    * other objects' names. Plain value.
    * @default - the construct id, lower-cased, with other characters turned into `-`

@@ -180,6 +180,10 @@ export function renderKeepalivedConf(
         'enable_script_security',
         `script_user ${scriptUser}`,
         ...(version === 3 ? ['vrrp_version 3'] : []),
+        // A master repeats its gratuitous ARPs (NAs for IPv6) this often while it holds the VIPs.
+        ...(settings.garpRefreshIntervalSeconds > 0
+          ? [`vrrp_garp_master_refresh ${settings.garpRefreshIntervalSeconds}`]
+          : []),
       ],
       '',
     ),

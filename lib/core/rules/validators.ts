@@ -109,6 +109,11 @@ export function checkCheckInterval(value: unknown): Check {
   return checkInteger(value, 1, 3600, 'a check interval in whole seconds');
 }
 
+/** Gratuitous ARP refresh interval: whole seconds, 0 (none) to an hour. */
+export function checkGarpRefreshInterval(value: unknown): Check {
+  return checkInteger(value, 0, 3600, 'a refresh interval in whole seconds (0 for none)');
+}
+
 /**
  * Advertisement interval: whole seconds 1..255 (VRRPv2), or hundredths 0.01..40.95 (VRRPv3, the
  * fast profile).

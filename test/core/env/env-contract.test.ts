@@ -19,6 +19,7 @@ const base: AgentSettings = {
   checkIntervalSeconds: 2,
   advertIntervalSeconds: 1,
   excludedVrrpIds: [],
+  garpRefreshIntervalSeconds: 60,
 };
 
 const asRecord = (settings: AgentSettings): Record<string, string> =>
@@ -46,6 +47,7 @@ describe('toEnv', () => {
       { name: 'OPENSHIFT_HA_PREEMPTION', value: 'preempt_delay 300' },
       { name: 'OPENSHIFT_HA_CHECK_INTERVAL', value: '2' },
       { name: 'IPFAILOVER_ADVERT_INTERVAL', value: '1' },
+      { name: 'IPFAILOVER_GARP_REFRESH_INTERVAL', value: '60' },
     ]);
   });
 
@@ -104,6 +106,7 @@ describe('fromEnv', () => {
         checkIntervalSeconds: 2,
         advertIntervalSeconds: 1,
         excludedVrrpIds: [],
+        garpRefreshIntervalSeconds: 60, // ours, on unless set to 0: Red Hat's Deployment gets the refresh too
       },
     });
   });
@@ -231,6 +234,7 @@ const settingsArb: fc.Arbitrary<AgentSettings> = fc
       fc.integer({ min: 1, max: 255 }),
       fc.integer({ min: 1, max: 99 }).map((c) => c / 100),
     ),
+    garpRefreshIntervalSeconds: fc.integer({ min: 0, max: 3600 }),
   })
   .map((r) => {
     const virtualIps = Array.from({ length: r.count }, (_, i) => `198.51.${r.third}.${i + 1}`);
@@ -248,6 +252,7 @@ const settingsArb: fc.Arbitrary<AgentSettings> = fc
       checkIntervalSeconds: r.checkIntervalSeconds,
       advertIntervalSeconds: r.advertIntervalSeconds,
       excludedVrrpIds: [],
+      garpRefreshIntervalSeconds: r.garpRefreshIntervalSeconds,
       ...(r.checkScript !== undefined && { checkScript: r.checkScript }),
       ...(r.notifyScript !== undefined && { notifyScript: r.notifyScript }),
     };

@@ -133,6 +133,15 @@ describe('renderKeepalivedConf', () => {
     expect(v3).not.toContain('authentication');
   });
 
+  test('gratuitous ARP refresh: every 60 s unless set, in global_defs; 0 writes none', () => {
+    const globalDefs = (config: string): string => /^global_defs \{\n([\s\S]*?)^\}/m.exec(config)![1]!;
+    expect(globalDefs(render(BASE))).toContain('  vrrp_garp_master_refresh 60\n');
+    expect(globalDefs(render({ ...BASE, IPFAILOVER_GARP_REFRESH_INTERVAL: '5' }))).toContain(
+      '  vrrp_garp_master_refresh 5\n',
+    );
+    expect(render({ ...BASE, IPFAILOVER_GARP_REFRESH_INTERVAL: '0' })).not.toContain('garp');
+  });
+
   test("IPv6 VIPs: VRRPv3, the check connects to the node's IPv6 address", () => {
     const config = render(
       { OPENSHIFT_HA_VIRTUAL_IPS: '2001:db8::a-c', OPENSHIFT_HA_MONITOR_PORT: '443' },
@@ -180,6 +189,7 @@ describe('nothing unvalidated reaches the config', () => {
     'OPENSHIFT_HA_PREEMPTION',
     'OPENSHIFT_HA_CHECK_INTERVAL',
     'IPFAILOVER_ADVERT_INTERVAL',
+    'IPFAILOVER_GARP_REFRESH_INTERVAL',
     'OPENSHIFT_HA_VIP_GROUPS',
   ];
   const GOOD: Record<string, string> = {
@@ -196,6 +206,7 @@ describe('nothing unvalidated reaches the config', () => {
     OPENSHIFT_HA_PREEMPTION: 'nopreempt',
     OPENSHIFT_HA_CHECK_INTERVAL: '2',
     IPFAILOVER_ADVERT_INTERVAL: '1',
+    IPFAILOVER_GARP_REFRESH_INTERVAL: '60',
     OPENSHIFT_HA_VIP_GROUPS: '1',
   };
   const HOSTILE = ['"', "'", '\n', '{', '}', ';', '$(', '`', ' ', '\\', '#', '&', '|', '>'];
