@@ -342,13 +342,15 @@ export class KubeApi {
   /**
    * Watches the pods matching `selector` from `resourceVersion`, with bookmarks, calling `onEvent`
    * for each change until the server ends the watch (`closed`), says the version is too old
-   * (`expired`: list again), or `signal` aborts it (`closed`). Rejects when the connection fails.
+   * (`expired`: list again), or `signal` aborts it (`closed`); `onOpen` once the server has
+   * accepted it. Rejects when the connection fails.
    */
   watchPods(
     selector: string,
     resourceVersion: string,
     onEvent: (event: PodEvent) => void,
     signal?: AbortSignal,
+    onOpen?: () => void,
   ): Promise<WatchEnd> {
     return new Promise((resolve, reject) => {
       let options: RequestOptions;
@@ -403,6 +405,7 @@ export class KubeApi {
           });
           return;
         }
+        onOpen?.();
         let pending = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {

@@ -15,6 +15,7 @@ export interface PodSource {
     resourceVersion: string,
     onEvent: (event: PodEvent) => void,
     signal?: AbortSignal,
+    onOpen?: () => void,
   ): Promise<WatchEnd>;
 }
 
@@ -117,10 +118,12 @@ export function watchInstancePods(options: PodWatchOptions): PodWatch {
             options.onPods([...pods.values()]);
           },
           signal,
+          () => {
+            setReachable(true);
+            delay = backoff.initialMs;
+          },
         );
         if (signal.aborted) return;
-        setReachable(true);
-        delay = backoff.initialMs;
         if (end === 'expired') version = undefined;
         const shortest = options.shortestWatchMs ?? SHORTEST_WATCH_MS;
         if (clock() - started < shortest) await pause(shortest, signal);
