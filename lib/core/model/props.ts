@@ -90,7 +90,8 @@ export interface IpFailoverOptions {
    * First VRRP ID minus one, `OPENSHIFT_HA_VRRP_ID_OFFSET`, 0..255: the groups get IDs
    * `offset + 1 … offset + groups`, which must stay within 255 and not overlap any other
    * instance. Plain value.
-   * @default - the lowest free offset, assigned by the stack's planner in declaration order
+   * @default - the offset the VRRP ID lock file records for the instance, else the lowest free
+   * offset, assigned by the stack's planner in declaration order
    */
   readonly vrrpIdOffset?: number;
 
