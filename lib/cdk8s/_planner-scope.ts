@@ -40,7 +40,7 @@ const planners = new WeakMap<IConstruct, AppPlanner>();
  */
 function createPlanner(root: IConstruct, options: FailoverPlannerOptions): AppPlanner {
   const { lockFile, lockMode, ...plannerOptions } = options;
-  const opened = LockFile.open({ lockFile, lockMode }, LOCK_FILE_NAME);
+  const opened = LockFile.open({ lockFile, lockMode, vrrpIdHeadroom: plannerOptions.vrrpIdHeadroom }, LOCK_FILE_NAME);
   const lock = opened instanceof LockFile ? opened : undefined;
   const planner = new Planner({ ...plannerOptions, ...(lock?.recorded && { lock: lock.recorded }) });
   const problems = opened instanceof LockFile ? [] : [formatIssue(opened)];

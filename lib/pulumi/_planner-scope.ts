@@ -54,7 +54,10 @@ function failOn(issues: readonly Issue[]): void {
 /** A planner for one run, with its lock file read; fails the run when the file or options are bad. */
 function createPlanner(options: FailoverPlannerOptions = {}): Planner {
   const { lockFile, lockMode, ...plannerOptions } = options;
-  const opened = LockFile.open({ lockFile, lockMode }, stackLockFileName(pulumi.getStack()));
+  const opened = LockFile.open(
+    { lockFile, lockMode, vrrpIdHeadroom: plannerOptions.vrrpIdHeadroom },
+    stackLockFileName(pulumi.getStack()),
+  );
   failOn(opened instanceof LockFile ? opened.issues : [opened]);
   if (!(opened instanceof LockFile) || !opened.recorded) return new Planner(plannerOptions);
   const planner = new LockedPlanner({ ...plannerOptions, lock: opened.recorded }, opened);

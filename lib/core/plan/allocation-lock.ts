@@ -273,6 +273,8 @@ export interface LockChoice {
   /** The file, as given (relative to the working directory). */
   readonly lockFile?: unknown;
   readonly lockMode?: unknown;
+  /** Checked here too: it decides the room the lock records. */
+  readonly vrrpIdHeadroom?: unknown;
 }
 
 /** Where the lock is and what a run does with it, and why (for messages). */
@@ -324,6 +326,19 @@ export function resolveLockSettings(
       value: choice.lockFile,
       problem: 'is not a file path',
       fix: `give a path such as '${defaultFile}', or leave it out`,
+    };
+  }
+  const headroom = choice.vrrpIdHeadroom;
+  if (
+    headroom !== undefined &&
+    !(typeof headroom === 'number' && Number.isInteger(headroom) && headroom >= 0 && headroom <= 254)
+  ) {
+    return {
+      path: 'configureFailoverPlanner',
+      field: 'vrrpIdHeadroom',
+      value: headroom,
+      problem: 'is not a number of VRRP IDs',
+      fix: 'use a whole number from 0 to 254, or leave it out',
     };
   }
   const namedFile = isSet(envFile) ? envFile : (choice.lockFile as string | undefined);

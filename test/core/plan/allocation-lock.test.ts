@@ -193,5 +193,8 @@ describe('lock settings: the environment, then the code, then the defaults', () 
     expect(defaults({}, { lockMode: true })).toMatchObject({ field: 'lockMode', value: true });
     expect(defaults({}, { lockFile: '' })).toMatchObject({ field: 'lockFile', problem: 'is not a file path' });
     expect(defaults({}, { lockFile: 5 })).toMatchObject({ field: 'lockFile', value: 5 });
+    expect(defaults({}, { vrrpIdHeadroom: -1 })).toMatchObject({ field: 'vrrpIdHeadroom', value: -1 });
+    expect(defaults({}, { vrrpIdHeadroom: '4' })).toMatchObject({ field: 'vrrpIdHeadroom', value: '4' });
+    expect(defaults({}, { vrrpIdHeadroom: 8 })).toMatchObject({ mode: 'write' });
   });
 });
