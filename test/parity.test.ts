@@ -53,6 +53,7 @@ const CASES: Record<string, Array<[string, IpFailoverOptions]>> = {
         imagePullSecrets: ['quay-pull'],
         serviceAccountName: 'router-failover',
         strategy: 'RollingUpdate',
+        monitoring: true,
       },
     ],
   ],

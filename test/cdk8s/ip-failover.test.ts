@@ -86,8 +86,8 @@ describe('two instances on the same nodes (router + geo-cache)', () => {
       (name) => find(objects, 'Deployment', name).spec.template.spec.containers[0].ports[0],
     );
     expect(ports).toEqual([
-      { containerPort: 63000, hostPort: 63000 },
-      { containerPort: 63005, hostPort: 63005 },
+      { name: 'metrics', containerPort: 63000, hostPort: 63000 },
+      { name: 'metrics', containerPort: 63005, hostPort: 63005 },
     ]);
   });
 
@@ -195,6 +195,11 @@ describe("the docs' example Deployment", () => {
     );
     // One pod at a time instead of the docs' Recreate (strategy: 'Recreate' gives theirs).
     expected.spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } };
+    // The agent's endpoints: the port named for the PodMonitor, served on the pod's IP alone, and
+    // the readiness probe on it.
+    container.ports[0].name = 'metrics';
+    env.push({ name: 'IPFAILOVER_LISTEN_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+    container.readinessProbe = { httpGet: { path: '/readyz', port: 63000 }, periodSeconds: 2 };
     return { expected, env };
   }
 

@@ -281,6 +281,23 @@ export class Pod {
     throw new Error(`volume ${volume.name}: only hostPath, configMap and projected ConfigMaps are supported here`);
   }
 
+  /**
+   * An env entry's value as the kubelet gives it: `value`, or from the downward API the pod's IP,
+   * which with `hostNetwork` is the node's address (here, the first IPv4 address on the node's eth0).
+   */
+  private envValue(e: Obj): string {
+    if (e.value !== undefined) return String(e.value);
+    const field = e.valueFrom?.fieldRef?.fieldPath;
+    if (field !== 'status.podIP' && field !== 'status.hostIP')
+      throw new Error(`env ${e.name}: only value and fieldRef status.podIP/status.hostIP are supported here`);
+    const r = spawnSync('ip', ['-n', this.options.netns, '-j', '-4', 'addr', 'show', 'dev', 'eth0'], {
+      encoding: 'utf8',
+    });
+    const address = (JSON.parse(r.stdout || '[]') as Obj[])[0]?.addr_info?.[0]?.local;
+    if (typeof address !== 'string') throw new Error(`env ${e.name}: no IPv4 address on eth0 in ${this.options.netns}`);
+    return address;
+  }
+
   /** The shell script that sets up the pod's namespaces and execs the container's process. */
   private script(): string {
     const { container, config, nodeName } = this.options;
@@ -291,7 +308,7 @@ export class Pod {
     const env = [
       ...config.env,
       `HOSTNAME=${nodeName}`,
-      ...((container.env ?? []) as Obj[]).map((e) => `${e.name}=${e.value}`),
+      ...((container.env ?? []) as Obj[]).map((e) => `${e.name}=${this.envValue(e)}`),
     ];
     const lines = [
       'set -e',

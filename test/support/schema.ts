@@ -1,6 +1,8 @@
 /**
  * Validates plain Kubernetes objects against the official OpenAPI schemas shipped by
- * kubernetes-models (offline). Unknown kinds fail loudly rather than pass unchecked.
+ * kubernetes-models (offline), and the monitoring kinds against the prometheus-operator's CRD
+ * schemas (@kubernetes-models/prometheus-operator). Unknown kinds fail loudly rather than pass
+ * unchecked.
  */
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
@@ -9,6 +11,8 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 
 interface Validatable {
   validate(): void;
@@ -23,6 +27,8 @@ const MODELS: Record<string, ModelClass> = {
   'batch/v1/Job': Job as unknown as ModelClass,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget as unknown as ModelClass,
   'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding as unknown as ModelClass,
+  'monitoring.coreos.com/v1/PodMonitor': PodMonitor as unknown as ModelClass,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule as unknown as ModelClass,
 };
 
 /** Throws with the kind, name and schema error when `obj` does not validate. */

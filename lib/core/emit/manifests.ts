@@ -12,18 +12,14 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IDeploymentStrategy } from 'kubernetes-models/apps/v1/DeploymentStrategy';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { AGENT_PATHS, agentPortOf, LISTEN_ADDRESS_ENV, METRICS_PORT_NAME } from '../model/agent-endpoints';
 import type { KubeObject } from '../model/kube-object';
-import {
-  CONTAINER_NAME,
-  INSTANCE_LABEL,
-  SCC_NAMES,
-  sccRoleBindingName,
-  scriptsConfigMapName,
-} from '../model/object-names';
-import { HOST_PORT_BASE, SCRIPTS_MOUNT_PATH } from '../model/pod-layout';
+import { CONTAINER_NAME, labelsOf, SCC_NAMES, sccRoleBindingName, scriptsConfigMapName } from '../model/object-names';
+import { SCRIPTS_MOUNT_PATH } from '../model/pod-layout';
 import { inlineScriptData } from '../rules/script-source';
 import { toEnv } from '../env/env-contract';
 import type { InstancePlan } from '../plan/planner';
+import { monitoringObjects } from './monitoring';
 import type { FailoverSpec } from '../spec/normalize';
 
 /** The documented host mounts: kernel modules, the host's `/` (its iptables), its sysconfig. */
@@ -43,14 +39,12 @@ export const HOST_VOLUMES = [
 /** The volume at {@link SCRIPTS_MOUNT_PATH}: inline scripts and keys of the user's ConfigMaps. */
 const CONFIG_VOLUME = 'config-volume';
 
-/** The host port that keeps one pod of an instance per node (and lets instances share nodes). */
+/**
+ * The host port that keeps one pod of an instance per node (and lets instances share nodes):
+ * the port the agent serves `/metrics` and `/readyz` on.
+ */
 export function hostPortOf(plan: InstancePlan): number {
-  return HOST_PORT_BASE + plan.settings.vrrpIdOffset;
-}
-
-/** The labels of every object of an instance. */
-export function labelsOf(spec: FailoverSpec): Record<string, string> {
-  return { [INSTANCE_LABEL]: spec.name };
+  return agentPortOf(plan.settings.vrrpIdOffset);
 }
 
 function serviceAccount(spec: FailoverSpec): KubeObject {
@@ -170,15 +164,22 @@ function deployment(plan: InstancePlan, scripts: IVolume | undefined): KubeObjec
             {
               name: CONTAINER_NAME,
               image: spec.image,
-              ports: [{ containerPort: port, hostPort: port }],
+              ports: [{ name: METRICS_PORT_NAME, containerPort: port, hostPort: port }],
               imagePullPolicy: 'IfNotPresent',
               securityContext: { privileged: true },
               volumeMounts: [
                 ...HOST_MOUNTS,
                 ...(scripts ? [{ name: scripts.name, mountPath: SCRIPTS_MOUNT_PATH }] : []),
               ],
-              env: toEnv(plan.settings).map((v) => ({ ...v })),
+              env: [
+                ...toEnv(plan.settings).map((v) => ({ ...v })),
+                // The agent serves on the address the kubelet probes and Prometheus scrapes, and no other.
+                { name: LISTEN_ADDRESS_ENV, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+              ],
               livenessProbe: { initialDelaySeconds: 10, exec: { command: ['pgrep', 'keepalived'] } },
+              // Ready while the node can hold a VIP (a group MASTER or BACKUP): a rollout moves on,
+              // and a drain counts the pod as available, only then.
+              readinessProbe: { httpGet: { path: AGENT_PATHS.ready, port }, periodSeconds: 2 },
             },
           ],
           volumes: [...HOST_VOLUMES, ...(scripts ? [scripts] : [])],
@@ -199,8 +200,8 @@ export function serviceAccountObjects(spec: FailoverSpec): KubeObject[] {
 /**
  * Every object of one planned instance, in apply order: service account and SCC bindings (when
  * this instance owns the account), the scripts ConfigMap (when a script is inline), the
- * Deployment and its PodDisruptionBudget. A ConfigMap the user names for a script is theirs and
- * is not among them.
+ * Deployment and its PodDisruptionBudget, then with `monitoring` the PodMonitor and
+ * PrometheusRule. A ConfigMap the user names for a script is theirs and is not among them.
  */
 export function failoverObjects(plan: InstancePlan): KubeObject[] {
   const { spec } = plan;
@@ -209,5 +210,6 @@ export function failoverObjects(plan: InstancePlan): KubeObject[] {
   const withInline = Object.keys(inline).length > 0;
   if (withInline) objects.push(scriptsConfigMap(spec, inline));
   objects.push(deployment(plan, scriptsVolume(spec, withInline)), disruptionBudget(spec));
+  if (spec.monitoring) objects.push(...monitoringObjects(plan));
   return objects;
 }

@@ -11,9 +11,9 @@
 import type { IPodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
 import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import type { KubeObject } from '../model/kube-object';
-import { AGENT_METRICS, AGENT_PATHS, METRICS_PORT_NAME } from '../model/agent-endpoints';
+import { AGENT_METRICS, AGENT_PATHS, agentPortOf, METRICS_PORT_NAME } from '../model/agent-endpoints';
+import { labelsOf } from '../model/object-names';
 import type { InstancePlan } from '../plan/planner';
-import { hostPortOf, labelsOf } from './manifests';
 
 /** How often the agents are scraped: the user-workload default, said explicitly. */
 export const SCRAPE_INTERVAL = '30s';
@@ -62,7 +62,7 @@ function prometheusRule(plan: InstancePlan): KubeObject {
   const masters = `sum by (${BY_GROUP}) (${AGENT_METRICS.vrrpState}{${mine},state="MASTER"})`;
   const instance = `${spec.namespace}/${spec.name}`;
   const group = 'VRRP group {{ $labels.group }} (VRID {{ $labels.vrid }}, VIPs {{ $labels.vips }})';
-  const port = hostPortOf(plan);
+  const port = agentPortOf(plan.settings.vrrpIdOffset);
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',

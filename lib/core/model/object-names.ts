@@ -9,6 +9,11 @@ export const SCC_NAMES = ['privileged', 'hostnetwork'] as const;
 /** The container name of the documented Deployment. */
 export const CONTAINER_NAME = 'openshift-ipfailover';
 
+/** The labels of every object of an instance: the documented `ipfailover: <name>`. */
+export function labelsOf(spec: { readonly name: string }): Record<string, string> {
+  return { [INSTANCE_LABEL]: spec.name };
+}
+
 /** Name of the ConfigMap holding an instance's inline scripts. */
 export function scriptsConfigMapName(spec: { readonly name: string }): string {
   return `${spec.name}-scripts`;

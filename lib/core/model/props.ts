@@ -215,6 +215,18 @@ export interface IpFailoverOptions {
    * @default 'RollingUpdate'
    */
   readonly strategy?: DeploymentStrategy;
+
+  /**
+   * Emit a PodMonitor and a PrometheusRule (`monitoring.coreos.com/v1`) for OpenShift's
+   * user-workload monitoring: Prometheus scrapes every failover pod's `/metrics` on its host port,
+   * and alerts fire for a VIP no node holds, a VIP two nodes hold, a VIP that keeps changing
+   * nodes, and no agent running (docs/agent.md). Off by default: the objects need the
+   * prometheus-operator's CRDs (OpenShift has them; MicroShift and plain Kubernetes may not), and
+   * they do nothing until a cluster admin enables user-workload monitoring. The readiness probe
+   * and `ipfailover status` work without them. Plain value.
+   * @default false
+   */
+  readonly monitoring?: boolean;
 }
 
 /** Props of `ExternalIpPool`: the cluster's ExternalIP range, served by one failover instance. */

@@ -3,7 +3,7 @@
  * synth time).
  */
 import type { KubeObject } from '../model/kube-object';
-import { labelsOf } from '../emit/manifests';
+import { labelsOf } from '../model/object-names';
 import type { InstancePlan } from '../plan/planner';
 import { shellQuote } from './openstack-cli';
 import { canonicalAddress, PAIR_TAG_PREFIX } from './port-pairs';

@@ -3,6 +3,7 @@
  * the docs), read back through the env contract and checked by the planner as one stack. Used by
  * `ipfailover plan`; pure, so it is tested without files.
  */
+import { LISTEN_ADDRESS_ENV } from '../model/agent-endpoints';
 import { DEFAULTS } from '../model/defaults';
 import { MAX_CLUSTER_GROUPS } from '../model/limits';
 import { ENV_NAMES, fromEnv } from '../env/env-contract';
@@ -147,7 +148,9 @@ function failoverEnv(obj: unknown): FailoverEnv | undefined {
       if (typeof name !== 'string') continue;
       if (typeof value === 'string') env[name] = value;
       else if (value !== undefined && value !== null) notStrings.push([name, value]);
-      else if (valueAt(v, 'valueFrom') !== undefined && FAILOVER_VARIABLE.test(name)) unread.push(name);
+      // The listen address is each pod's own IP (status.podIP): no setting, nothing to plan.
+      else if (valueAt(v, 'valueFrom') !== undefined && FAILOVER_VARIABLE.test(name) && name !== LISTEN_ADDRESS_ENV)
+        unread.push(name);
     }
     return { env, unread, notStrings };
   }

@@ -38,6 +38,8 @@ export interface FailoverSpec {
   readonly imagePullSecrets: readonly string[];
   readonly serviceAccountName: string;
   readonly strategy: DeploymentStrategy;
+  /** Whether the PodMonitor and PrometheusRule are emitted. */
+  readonly monitoring: boolean;
   readonly nodeSelector: Readonly<Record<string, string>>;
   readonly checkScript?: ScriptSource;
   readonly notifyScript?: ScriptSource;
@@ -80,6 +82,15 @@ function checkStrategy(strategy: unknown): Problem | undefined {
     value: strategy,
     problem: 'is not a deployment strategy',
     fix: `use ${quotedChoices(DEPLOYMENT_STRATEGIES)}`,
+  };
+}
+
+function checkMonitoring(monitoring: unknown): Problem | undefined {
+  if (typeof monitoring === 'boolean') return undefined;
+  return {
+    value: monitoring,
+    problem: 'is not true or false',
+    fix: 'use true to emit a PodMonitor and a PrometheusRule, or false (the default) for neither',
   };
 }
 
@@ -245,6 +256,7 @@ export function normalize(props: IpFailoverOptions, context: InstanceContext): N
     c.valid<string>('serviceAccountName', props.serviceAccountName, checkServiceAccountName) ??
     DEFAULTS.serviceAccountName;
   const strategy = c.valid<DeploymentStrategy>('strategy', props.strategy, checkStrategy) ?? DEFAULTS.strategy;
+  const monitoring = c.valid<boolean>('monitoring', props.monitoring, checkMonitoring) ?? DEFAULTS.monitoring;
   if (c.issues.length > 0) return { issues: c.issues, stack };
 
   const problems =
@@ -259,6 +271,7 @@ export function normalize(props: IpFailoverOptions, context: InstanceContext): N
     imagePullSecrets,
     serviceAccountName,
     strategy,
+    monitoring,
     nodeSelector: props.nodeSelector ?? DEFAULTS.nodeSelector,
     ...(props.checkScript && { checkScript: props.checkScript }),
     ...(props.notifyScript && { notifyScript: props.notifyScript }),
