@@ -161,6 +161,12 @@ suite(
         // The Deployment's own liveness probe, run inside the pod as the kubelet runs it.
         const probe = running[i]!.exec(podSpec.containers[0].livenessProbe.exec.command);
         expect(probe).toMatchObject({ code: 0 });
+        // The readiness probe as the kubelet sends it: GET on the pod's IP (the node's, with
+        // hostNetwork) and the probe's port; the agent, as nobody, answers it.
+        const { path, port: probePort } = podSpec.containers[0].readinessProbe.httpGet;
+        const url = `http://${cluster.address(i)}:${probePort}${path}`;
+        const ready = running[i]!.exec(['curl', '-s', '-w', ' %{http_code}', url]);
+        expect(ready.stdout).toMatch(/^ready: \d MASTER, \d BACKUP of 2 group\(s\)\n 200$/);
         // Every process is nobody; PID 1 and the agent have no capabilities of their own, only
         // keepalived (file capabilities) has effective ones.
         const statuses = running[i]!.pids().map((pid) => ({ pid, status: processStatus(pid) }));
