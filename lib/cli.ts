@@ -53,8 +53,12 @@ export function buildProgram(): Command {
     .command('agent')
     .description('write keepalived.conf, add the VRRP firewall rule and run keepalived (the image entrypoint)')
     .option('--state-dir <dir>', 'keep the config and pid files under this directory')
-    .option('--node-name <name>', "this node's name (default: the host name)")
-    .action(async (options: { stateDir?: string; nodeName?: string }) => {
+    .option('--node-name <name>', "this node's name (default: IPFAILOVER_NODE_NAME, else the host name)")
+    .option(
+      '--service-account-dir <dir>',
+      "the service account's token, ca.crt and namespace, for IPFAILOVER_PEERS cluster (default: the pod's)",
+    )
+    .action(async (options: { stateDir?: string; nodeName?: string; serviceAccountDir?: string }) => {
       process.exitCode = await agentCommand(options);
     });
 

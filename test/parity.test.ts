@@ -40,6 +40,7 @@ const CASES: Record<string, Array<[string, IpFailoverOptions]>> = {
         replicas: 3,
         nodeSelector: { 'node-role.kubernetes.io/infra': '' },
         unicastPeers: ['10.0.0.1', '10.0.0.2', '10.0.0.3'],
+        peers: 'static',
         iptablesChain: '',
         checkScript: { inline: '#!/bin/sh\nexec curl -fsS http://127.0.0.1:1936/healthz\n' },
         notifyScript: { path: '/usr/local/bin/notify.sh' },
@@ -57,6 +58,7 @@ const CASES: Record<string, Array<[string, IpFailoverOptions]>> = {
       },
     ],
   ],
+  'peers from the cluster, unicast': [['edge', { virtualIps: '192.0.2.50-51', peers: 'clusterUnicast' }]],
   "scripts from the user's ConfigMap beside an inline one": [
     [
       'checked',

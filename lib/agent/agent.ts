@@ -7,9 +7,15 @@
  */
 import type { EventEmitter } from 'node:events';
 import { ENV_NAMES } from '../core/env/env-contract';
-import { renderKeepalivedConf, instanceName } from '../core/node/keepalived-conf';
-import { groupsOf, type AgentSettings } from '../core/env/setting-rules';
+import {
+  renderKeepalivedConf,
+  instanceName,
+  type InstanceNodes,
+  type NodeIdentity,
+} from '../core/node/keepalived-conf';
+import { groupsOf, readsClusterNodes, type AgentSettings } from '../core/env/setting-rules';
 import { agentPortOf } from '../core/model/agent-endpoints';
+import { INSTANCE_LABEL } from '../core/model/object-names';
 import { familyOfText } from '../core/rules/vip-range';
 import { WriteError, writeFileAtomic } from './atomic-write';
 import { shortReason, loadSettings } from './environment';
@@ -19,9 +25,12 @@ import { abstractSocketLock, instanceKeys, nameKey, type LockFn, type LockResult
 import { ensureVrrpRule, removeVrrpRule, type EnsureOutcome } from './iptables';
 import { listenAddressOf, startEndpoints, type ServeFn } from './endpoints';
 import { clearLeftovers, procTable, type ProcessTable } from './leftover';
-import { discoverNode, nodeNameProblem, type IdentityOptions } from './node-identity';
+import { discoverClusterNodes, type ClusterNodes, type ClusterNodesOptions } from './cluster-nodes';
+import type { Member } from './membership';
+import { discoverNode, nodeNameOf, nodeNameProblem, type IdentityOptions } from './node-identity';
 import { keepalivedArgs, statePaths, type StatePaths } from './paths';
 import { releaseWithIp, releaseWithKeepalived, vipsHeld } from './release';
+import { Reloader } from './reloader';
 import { nodeScriptFs, scriptIssues, type ScriptFs } from './script-check';
 import { isStartedLine } from './state-log';
 import { supervise, type ChildExit, type SpawnFn } from './supervisor';
@@ -75,11 +84,21 @@ export interface AgentDeps {
    * @default Date.now
    */
   readonly clock?: () => number;
+  /**
+   * Reads the instance's nodes from the cluster (`IPFAILOVER_PEERS` cluster or clusterUnicast).
+   * @default discoverClusterNodes (the Kubernetes API of the pod's environment)
+   */
+  readonly discover?: (options: ClusterNodesOptions) => Promise<ClusterNodes | { reason: string }>;
 }
 
 /** Command-line options of the agent. */
 export interface AgentOptions extends IdentityOptions {
   readonly stateDir?: string;
+  /**
+   * Where the service account's token, CA and namespace are.
+   * @default '/var/run/secrets/kubernetes.io/serviceaccount'
+   */
+  readonly serviceAccountDir?: string;
 }
 
 /** The instance's groups as rendered: keepalived's instance name, VRRP ID and VIPs of each. */
@@ -100,6 +119,10 @@ function changeLine(group: GroupInfo, state: string): string {
 /** Everything decided before the node is touched. */
 interface Prepared {
   readonly settings: AgentSettings;
+  /** The node as the config was rendered for it (its nodes aside). */
+  readonly node: NodeIdentity;
+  /** The instance's nodes read from the cluster, while the agent runs; absent with `static`. */
+  readonly discovery?: ClusterNodes;
   readonly config: string;
   readonly vrrpIds: readonly number[];
   readonly summary: string;
@@ -111,6 +134,58 @@ interface Prepared {
   readonly listenAddress: string | undefined;
 }
 
+/** The nodes the renderer takes, from the members read: every name, and the others' addresses. */
+function instanceNodes(members: readonly Member[], self: string): InstanceNodes {
+  return {
+    names: members.map((m) => m.name),
+    peerAddresses: members.flatMap((m) => (m.name !== self && m.address !== undefined ? [m.address] : [])),
+  };
+}
+
+/** The members for the log: every name up to ten, then how many more. */
+function memberList(members: readonly Member[]): string {
+  const names = members.map((m) => m.name);
+  return names.length <= 10 ? names.join(', ') : `${names.slice(0, 10).join(', ')} and ${names.length - 10} more`;
+}
+
+/**
+ * Starts reading the instance's nodes from the cluster when `IPFAILOVER_PEERS` asks for it.
+ * Without an API server (or before it answers), `cluster` ranks by the node name's hash, with one
+ * line saying so, and `clusterUnicast` waits for the first list: it has no one to send adverts to.
+ */
+async function startDiscovery(
+  settings: AgentSettings,
+  node: NodeIdentity,
+  options: AgentOptions,
+  deps: AgentDeps,
+): Promise<ClusterNodes | undefined | string> {
+  if (!readsClusterNodes(settings)) return undefined;
+  const unicast = settings.peers === 'clusterUnicast';
+  const found = await (deps.discover ?? discoverClusterNodes)({
+    env: deps.env,
+    ...(options.serviceAccountDir !== undefined && { serviceAccountDir: options.serviceAccountDir }),
+    labels: { [INSTANCE_LABEL]: settings.configName },
+    self: node.name,
+    ...(node.address !== undefined && { selfAddress: node.address }),
+    family: familyOfText(settings.virtualIps[0] ?? '0.0.0.0'),
+    log: deps.log,
+    logError: deps.logError,
+    whileUnlisted: unicast
+      ? 'no node listed yet, so keepalived waits for the list (unicast needs the peers)'
+      : "no node listed yet, so the node name's hash ranks this node until the list comes",
+  });
+  if ('reason' in found) {
+    if (unicast)
+      return `'${ENV_NAMES.peers}' "clusterUnicast" needs the Kubernetes API, but ${found.reason}; run the agent in the failover pod, or list the peers in ${ENV_NAMES.unicastPeers} with ${ENV_NAMES.peers} static`;
+    deps.logError(
+      `ipfailover agent: cannot read the instance's nodes from the Kubernetes API (${found.reason}); the node name's hash ranks this node, as with ${ENV_NAMES.peers} static`,
+    );
+    return undefined;
+  }
+  if (unicast && found.current() === undefined) await found.listed();
+  return found;
+}
+
 /** Validates the environment, the scripts and the node, and renders the config; a reason on failure. */
 async function prepare(options: AgentOptions, deps: AgentDeps): Promise<Prepared | string> {
   const loaded = loadSettings(deps.env);
@@ -119,22 +194,40 @@ async function prepare(options: AgentOptions, deps: AgentDeps): Promise<Prepared
   // keepalived would start without a script it cannot run and take the VIPs unchecked.
   const scripts = scriptIssues(settings, deps.scriptFs ?? nodeScriptFs);
   if (scripts.length > 0) return shortReason(scripts);
-  const badName = nodeNameProblem(
-    options.nodeName ?? deps.hostname,
-    options.nodeName === undefined ? 'the host name' : '--node-name',
-  );
+  const named = nodeNameOf(options, deps.env, deps.hostname);
+  const badName = nodeNameProblem(named.name, named.source);
   if (badName) return badName;
-  const { node, interfaceFound } = await discoverNode(deps.run, settings, options, deps.hostname);
+  const { node, interfaceFound } = await discoverNode(
+    deps.run,
+    settings,
+    { ...options, nodeName: named.name },
+    deps.hostname,
+  );
   if (!interfaceFound) {
     return `'${ENV_NAMES.networkInterface}' ${JSON.stringify(settings.networkInterface)} is not an interface of this node; set it to the node's interface (br-ex on OVN-Kubernetes)`;
   }
-  const rendered = renderKeepalivedConf(settings, node);
-  if (!rendered.ok) return shortReason(rendered.issues);
+  const discovery = await startDiscovery(settings, node, options, deps);
+  if (typeof discovery === 'string') return discovery;
+  const members = discovery?.current();
+  const rendered = renderKeepalivedConf(settings, {
+    ...node,
+    ...(members !== undefined && { nodes: instanceNodes(members, node.name) }),
+  });
+  if (!rendered.ok) {
+    await discovery?.stop();
+    return shortReason(rendered.issues);
+  }
   const listen = listenAddressOf(deps.env, node.address);
-  if ('reason' in listen) return listen.reason;
-  const summary = `node ${node.address} (${node.name}) rank ${rendered.rank.rank + 1} of ${rendered.rank.nodes}, ${rendered.vrrpIds.length} VRRP group(s)`;
+  if ('reason' in listen) {
+    await discovery?.stop();
+    return listen.reason;
+  }
+  const from = members !== undefined ? ` (nodes ${memberList(members)})` : '';
+  const summary = `node ${node.address} (${node.name}) ${rendered.ranking}${from}, ${rendered.vrrpIds.length} VRRP group(s)`;
   return {
     settings,
+    node,
+    ...(discovery !== undefined && { discovery }),
     config: rendered.config,
     vrrpIds: rendered.vrrpIds,
     summary,
@@ -181,7 +274,7 @@ async function ensureRule(settings: AgentSettings, deps: AgentDeps): Promise<Ens
     const rule = await ensureVrrpRule(deps.run, settings.iptablesChain, settings.configName);
     if (rule === 'no-chain') {
       const mode =
-        settings.unicastPeers.length > 0
+        settings.unicastPeers.length > 0 || settings.peers === 'clusterUnicast'
           ? 'VRRP runs unicast to the peers'
           : `adverts to 224.0.0.18 may be dropped; set ${ENV_NAMES.unicastPeers} to run unicast`;
       deps.log(`ipfailover: iptables chain ${settings.iptablesChain} does not exist, so no rule was added; ${mode}`);
@@ -209,12 +302,42 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps): Promise<
     instanceKeys(settings.configName, settings.networkInterface, family, prepared.vrrpIds),
     me,
   );
-  if (!locked.ok) return fail(lockRefusal(locked, settings), EXIT_CONFIG);
   try {
-    return await runLocked(options, deps, prepared, fail);
+    if (!locked.ok) return fail(lockRefusal(locked, settings), EXIT_CONFIG);
+    try {
+      return await runLocked(options, deps, prepared, fail);
+    } finally {
+      locked.lock.release();
+    }
   } finally {
-    locked.lock.release();
+    await prepared.discovery?.stop();
   }
+}
+
+/**
+ * Follows the instance's nodes: each change renders the config again, and a config that differs
+ * reaches keepalived by a reload, which keeps the VIPs the node holds (see `reloader.ts`).
+ */
+function followNodes(prepared: Prepared, paths: StatePaths, deps: AgentDeps): Reloader | undefined {
+  const { discovery, settings, node } = prepared;
+  if (discovery === undefined) return undefined;
+  const reloader = new Reloader({
+    running: prepared.config,
+    write: (config) => writeConfig(paths, config, deps),
+    log: deps.log,
+    logError: deps.logError,
+  });
+  discovery.onChange((members) => {
+    const rendered = renderKeepalivedConf(settings, { ...node, nodes: instanceNodes(members, node.name) });
+    if (!rendered.ok) {
+      deps.logError(
+        `ipfailover agent: the instance's nodes changed, but ${shortReason(rendered.issues)}; keepalived keeps its config`,
+      );
+      return;
+    }
+    reloader.request(rendered.config, `nodes now ${memberList(members)}: ${rendered.ranking}`);
+  });
+  return reloader;
 }
 
 /** The agent's work once it alone runs the instance on the node. */
@@ -258,20 +381,25 @@ async function runLocked(
     log: deps.log,
     logError: deps.logError,
   });
+  const reloader = followNodes(prepared, paths, deps);
   const keepalived = { spawn: deps.spawn, command, args: keepalivedArgs(paths) };
   const exit = await supervise({
     ...keepalived,
     signals: deps.signals,
+    onSpawn: (child) => reloader?.attach(child),
     onLine: (line) => {
       deps.logError(line);
       for (const change of status.observe(line)) deps.log(changeLine(change.group, change.state));
       if (isStartedLine(line)) deps.log('ipfailover: keepalived running');
+      reloader?.onLine(line);
     },
     onStop: (signal) => {
+      reloader?.stop();
       status.stopping();
       deps.log(`ipfailover: ${signal} received, stopping keepalived so it releases the VIPs`);
     },
   }).finally(() => {
+    reloader?.stop();
     status.exited();
     return endpoints?.close();
   });

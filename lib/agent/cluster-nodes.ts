@@ -36,6 +36,8 @@ export interface ClusterNodesOptions {
   readonly clock?: () => number;
   /** Passed to the membership (tests shorten it). */
   readonly graceMs?: number;
+  /** What the agent does while no node is listed, for the outage line. @default 'no node listed yet' */
+  readonly whileUnlisted?: string;
 }
 
 /** The running discovery. */
@@ -100,7 +102,7 @@ export async function discoverClusterNodes(options: ClusterNodesOptions): Promis
         outages++;
         const kept = membership.known
           ? `keeping the ${membership.members().length} node(s) it last listed`
-          : 'no node listed yet';
+          : (options.whileUnlisted ?? 'no node listed yet');
         options.logError(`ipfailover agent: the Kubernetes API does not answer (${reason}); ${kept}; retrying`);
       } else if (outages > 0) {
         options.log('ipfailover: the Kubernetes API answers again');

@@ -3,6 +3,7 @@
  */
 import type { NodeIdentity } from '../core/node/keepalived-conf';
 import type { AgentSettings } from '../core/env/setting-rules';
+import { NODE_NAME_ENV } from '../core/model/pod-layout';
 import { familyOfText } from '../core/rules/vip-range';
 import type { Runner } from './exec';
 import { interfaceAddresses, nodeAddressOf } from './interface-addresses';
@@ -28,11 +29,30 @@ export interface DiscoveredNode {
  */
 const NODE_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 
+/** Where the node name came from. */
+export type NodeNameSource = '--node-name' | typeof NODE_NAME_ENV | 'the host name';
+
+/** This node's name: `--node-name`, else the downward API's variable, else the host name. */
+export function nodeNameOf(
+  options: IdentityOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  hostname: string,
+): { readonly name: string; readonly source: NodeNameSource } {
+  if (options.nodeName !== undefined) return { name: options.nodeName, source: '--node-name' };
+  const fromPod = env[NODE_NAME_ENV];
+  if (fromPod !== undefined && fromPod !== '') return { name: fromPod, source: NODE_NAME_ENV };
+  return { name: hostname, source: 'the host name' };
+}
+
 /** Why `name` cannot be this node's name (coming from `source`), or `undefined` when it can. */
-export function nodeNameProblem(name: string, source: '--node-name' | 'the host name'): string | undefined {
+export function nodeNameProblem(name: string, source: NodeNameSource): string | undefined {
   if (NODE_NAME.test(name)) return undefined;
   const fix =
-    source === '--node-name' ? 'pass the Kubernetes node name' : 'pass --node-name with the Kubernetes node name';
+    source === '--node-name'
+      ? 'pass the Kubernetes node name'
+      : source === NODE_NAME_ENV
+        ? "set it from the pod's spec.nodeName (the downward API)"
+        : 'pass --node-name with the Kubernetes node name';
   return `node name ${JSON.stringify(name)} (from ${source}) is not a DNS name; ${fix} (letters, digits, '-' and '.', at most 253)`;
 }
 

@@ -14,6 +14,7 @@ const CLASSES: Readonly<Record<string, KubeClass>> = {
   'v1/ServiceAccount': k8s.core.v1.ServiceAccount as unknown as KubeClass,
   'v1/ConfigMap': k8s.core.v1.ConfigMap as unknown as KubeClass,
   'v1/Service': k8s.core.v1.Service as unknown as KubeClass,
+  'rbac.authorization.k8s.io/v1/Role': k8s.rbac.v1.Role as unknown as KubeClass,
   'rbac.authorization.k8s.io/v1/RoleBinding': k8s.rbac.v1.RoleBinding as unknown as KubeClass,
   'apps/v1/Deployment': k8s.apps.v1.Deployment as unknown as KubeClass,
   'policy/v1/PodDisruptionBudget': k8s.policy.v1.PodDisruptionBudget as unknown as KubeClass,

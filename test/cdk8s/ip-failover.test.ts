@@ -56,8 +56,12 @@ describe('two instances on the same nodes (router + geo-cache)', () => {
       'ServiceAccount/ipfailover',
       'RoleBinding/ipfailover-scc-privileged',
       'RoleBinding/ipfailover-scc-hostnetwork',
+      'Role/ipf-ha-router-us-west-peers',
+      'RoleBinding/ipf-ha-router-us-west-peers',
       'Deployment/ipf-ha-router-us-west',
       'PodDisruptionBudget/ipf-ha-router-us-west',
+      'Role/ipf-ha-geo-cache-peers',
+      'RoleBinding/ipf-ha-geo-cache-peers',
       'ConfigMap/ipf-ha-geo-cache-scripts',
       'Deployment/ipf-ha-geo-cache',
       'PodDisruptionBudget/ipf-ha-geo-cache',
@@ -192,6 +196,7 @@ describe("the docs' example Deployment", () => {
     env.push(
       { name: 'IPFAILOVER_ADVERT_INTERVAL', value: '1' }, // ours; Red Hat's image ignores them
       { name: 'IPFAILOVER_GARP_REFRESH_INTERVAL', value: '60' },
+      { name: 'IPFAILOVER_PEERS', value: 'cluster' },
     );
     // One pod at a time instead of the docs' Recreate (strategy: 'Recreate' gives theirs).
     expected.spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } };
@@ -200,6 +205,9 @@ describe("the docs' example Deployment", () => {
     container.ports[0].name = 'metrics';
     env.push({ name: 'IPFAILOVER_LISTEN_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
     container.readinessProbe = { httpGet: { path: '/readyz', port: 63000 }, periodSeconds: 2 };
+    // The nodes from the cluster (peers 'cluster'): the pod's API token and its node's name.
+    expected.spec.template.spec.automountServiceAccountToken = true;
+    env.push({ name: 'IPFAILOVER_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
     return { expected, env };
   }
 

@@ -47,6 +47,8 @@ describe('the Deployment and the agent endpoints', () => {
       'ServiceAccount',
       'RoleBinding',
       'RoleBinding',
+      'Role',
+      'RoleBinding',
       'Deployment',
       'PodDisruptionBudget',
     ]);

@@ -215,7 +215,7 @@ describe('the command tree', () => {
     const program = buildProgram();
     expect(program.commands.map((c) => c.name())).toEqual(['plan', 'render', 'agent', 'status', 'remove']);
     const agent = program.commands.find((c) => c.name() === 'agent')!;
-    expect(agent.options.map((o) => o.long)).toEqual(['--state-dir', '--node-name']);
+    expect(agent.options.map((o) => o.long)).toEqual(['--state-dir', '--node-name', '--service-account-dir']);
     const status = program.commands.find((c) => c.name() === 'status')!;
     expect(status.options.map((o) => o.long)).toEqual(['--pods', '--endpoint', '--timeout', '--json']);
   });

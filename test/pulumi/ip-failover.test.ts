@@ -42,8 +42,10 @@ describe('IpFailover component', () => {
     expect(children).toEqual([
       ['kubernetes:core/v1:ServiceAccount', 'edge-serviceaccount-ipfailover'],
       ['kubernetes:policy/v1:PodDisruptionBudget', 'edge-poddisruptionbudget-edge'],
+      ['kubernetes:rbac.authorization.k8s.io/v1:Role', 'edge-role-edge-peers'],
       ['kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', 'edge-rolebinding-ipfailover-scc-privileged'],
       ['kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', 'edge-rolebinding-ipfailover-scc-hostnetwork'],
+      ['kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', 'edge-rolebinding-edge-peers'],
       ['kubernetes:apps/v1:Deployment', 'edge-deployment-edge'],
     ]);
     for (const child of edge.apiObjects) {
@@ -113,7 +115,12 @@ describe('IpFailover component', () => {
     expect(rec.resources.filter((r) => r.type === 'kubernetes:core/v1:ServiceAccount').map((r) => r.name)).toEqual([
       'a-serviceaccount-ipfailover',
     ]);
-    expect(b.apiObjects.map((r) => r.constructor.name)).toEqual(['Deployment', 'PodDisruptionBudget']);
+    expect(b.apiObjects.map((r) => r.constructor.name)).toEqual([
+      'Role',
+      'RoleBinding',
+      'Deployment',
+      'PodDisruptionBudget',
+    ]);
   });
 });
 
@@ -128,7 +135,7 @@ describe('providers', () => {
     await registered(cluster, ...edge.apiObjects);
     const providerRef = `${await valueOf(cluster.urn)}::${await valueOf(cluster.id)}`;
     const children = rec.resources.filter((r) => r.type.startsWith('kubernetes:') && r.custom);
-    expect(children).toHaveLength(5);
+    expect(children).toHaveLength(7);
     for (const child of children) expect(child.provider).toBe(providerRef);
   });
 
@@ -136,7 +143,7 @@ describe('providers', () => {
     const edge = new IpFailover('edge', { virtualIps: '192.0.2.10', planner: new Planner() });
     await registered(...edge.apiObjects);
     const children = rec.resources.filter((r) => r.custom);
-    expect(children).toHaveLength(5);
+    expect(children).toHaveLength(7);
     // The mock monitor passes no provider reference for the default provider.
     for (const child of children) expect(child.provider).toBeUndefined();
   });

@@ -11,11 +11,20 @@ import type { IVolumeProjection } from 'kubernetes-models/v1/VolumeProjection';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IDeploymentStrategy } from 'kubernetes-models/apps/v1/DeploymentStrategy';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import type { IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { AGENT_PATHS, agentPortOf, LISTEN_ADDRESS_ENV, METRICS_PORT_NAME } from '../model/agent-endpoints';
 import type { KubeObject } from '../model/kube-object';
-import { CONTAINER_NAME, labelsOf, SCC_NAMES, sccRoleBindingName, scriptsConfigMapName } from '../model/object-names';
-import { SCRIPTS_MOUNT_PATH } from '../model/pod-layout';
+import {
+  CONTAINER_NAME,
+  labelsOf,
+  peersRoleName,
+  SCC_NAMES,
+  sccRoleBindingName,
+  scriptsConfigMapName,
+} from '../model/object-names';
+import { NODE_NAME_ENV, SCRIPTS_MOUNT_PATH } from '../model/pod-layout';
+import { readsClusterNodes } from '../env/setting-rules';
 import { inlineScriptData } from '../rules/script-source';
 import { toEnv } from '../env/env-contract';
 import type { InstancePlan } from '../plan/planner';
@@ -68,6 +77,30 @@ function sccRoleBinding(spec: FailoverSpec, scc: string): KubeObject {
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `system:openshift:scc:${scc}` },
     subjects: [{ kind: 'ServiceAccount', name: spec.serviceAccountName, namespace: spec.namespace }],
   } satisfies IRoleBinding;
+}
+
+/**
+ * What the agents need to read their instance's nodes (`peers` cluster or clusterUnicast): list
+ * and watch pods in the instance's namespace, nothing more (the agent never reads one pod by
+ * name, nor any other resource), bound to the instance's service account.
+ */
+function peersRbac(spec: FailoverSpec): KubeObject[] {
+  const metadata = { name: peersRoleName(spec), namespace: spec.namespace, labels: labelsOf(spec) };
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata,
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }],
+    } satisfies IRole,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata,
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: peersRoleName(spec) },
+      subjects: [{ kind: 'ServiceAccount', name: spec.serviceAccountName, namespace: spec.namespace }],
+    } satisfies IRoleBinding,
+  ];
 }
 
 /** The user's ConfigMaps the scripts come from, each with its keys, in check, notify order. */
@@ -146,6 +179,7 @@ function deployment(plan: InstancePlan, scripts: IVolume | undefined): KubeObjec
   const { spec } = plan;
   const labels = labelsOf(spec);
   const port = hostPortOf(plan);
+  const discovery = readsClusterNodes(spec.settings);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -158,6 +192,8 @@ function deployment(plan: InstancePlan, scripts: IVolume | undefined): KubeObjec
         metadata: { labels },
         spec: {
           serviceAccountName: spec.serviceAccountName,
+          // The API token only where the agent reads its nodes from the cluster.
+          automountServiceAccountToken: discovery,
           hostNetwork: true,
           nodeSelector: { ...spec.nodeSelector },
           containers: [
@@ -175,6 +211,10 @@ function deployment(plan: InstancePlan, scripts: IVolume | undefined): KubeObjec
                 ...toEnv(plan.settings).map((v) => ({ ...v })),
                 // The agent serves on the address the kubelet probes and Prometheus scrapes, and no other.
                 { name: LISTEN_ADDRESS_ENV, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                // The node name the pods it lists give (a host name may differ from it).
+                ...(discovery
+                  ? [{ name: NODE_NAME_ENV, valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]
+                  : []),
               ],
               livenessProbe: { initialDelaySeconds: 10, exec: { command: ['pgrep', 'keepalived'] } },
               // Ready while the node can hold a VIP (a group MASTER or BACKUP): a rollout moves on,
@@ -199,13 +239,15 @@ export function serviceAccountObjects(spec: FailoverSpec): KubeObject[] {
 
 /**
  * Every object of one planned instance, in apply order: service account and SCC bindings (when
- * this instance owns the account), the scripts ConfigMap (when a script is inline), the
- * Deployment and its PodDisruptionBudget, then with `monitoring` the PodMonitor and
+ * this instance owns the account), the Role and RoleBinding that let its pods list and watch
+ * pods (when they read their nodes from the cluster), the scripts ConfigMap (when a script is
+ * inline), the Deployment and its PodDisruptionBudget, then with `monitoring` the PodMonitor and
  * PrometheusRule. A ConfigMap the user names for a script is theirs and is not among them.
  */
 export function failoverObjects(plan: InstancePlan): KubeObject[] {
   const { spec } = plan;
   const objects: KubeObject[] = plan.ownsServiceAccount ? serviceAccountObjects(spec) : [];
+  if (readsClusterNodes(spec.settings)) objects.push(...peersRbac(spec));
   const inline = inlineScriptData(spec);
   const withInline = Object.keys(inline).length > 0;
   if (withInline) objects.push(scriptsConfigMap(spec, inline));

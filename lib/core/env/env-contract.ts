@@ -8,6 +8,7 @@
  * default") and is strict where it was not: every bad value is an issue naming the variable.
  */
 import { LISTEN_ADDRESS_ENV } from '../model/agent-endpoints';
+import { NODE_NAME_ENV } from '../model/pod-layout';
 import { toIssues, type Issue, type Problem } from '../model/issues';
 import { checkIdRange, crossCheck } from './setting-rules';
 import {
@@ -35,8 +36,8 @@ const ACCEPTED_UNUSED = [
   'OPENSHIFT_HA_NFTABLES_RULE',
 ];
 
-/** Variables each pod carries that are no setting of the instance: its own IP, for the agent's endpoints. */
-const POD_VARIABLES = [LISTEN_ADDRESS_ENV];
+/** Variables each pod carries that are no setting of the instance: its own IP (the agent's endpoints) and node name. */
+export const POD_VARIABLES: readonly string[] = [LISTEN_ADDRESS_ENV, NODE_NAME_ENV];
 
 /** One `name`/`value` pair, in the order a Deployment lists them. */
 export interface EnvVar {

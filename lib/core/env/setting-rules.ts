@@ -37,6 +37,11 @@ export function vrrpIdsOf(settings: Pick<AgentSettings, 'vrrpIdOffset' | 'vipGro
   return ids;
 }
 
+/** Whether the agents read the instance's nodes from the Kubernetes API (`IPFAILOVER_PEERS` cluster or clusterUnicast). */
+export function readsClusterNodes(settings: Pick<AgentSettings, 'peers' | 'unicastPeers'>): boolean {
+  return settings.peers !== 'static' && settings.unicastPeers.length === 0;
+}
+
 /** The one address family of a VIP list, or a problem when it mixes families. */
 export function familyOfVips(vips: readonly string[]): IpFamily | Problem {
   const families = new Set(vips.map(familyOfText));
@@ -70,6 +75,14 @@ export function crossCheck(settings: Omit<AgentSettings, 'vrrpIdOffset'>): Setti
       value: settings.unicastPeers.join(','),
       problem: `lists ${settings.unicastPeers.length} addresses for ${settings.replicas} replicas`,
       fix: 'list the address of every node that can run a failover pod',
+    });
+  }
+  if (settings.peers !== 'static' && settings.unicastPeers.length > 0) {
+    problems.push({
+      key: 'peers',
+      value: settings.peers,
+      problem: "reads the instance's nodes from the Kubernetes API, but a unicast peer list names them",
+      fix: "leave out the peer list, or use 'static' with it",
     });
   }
   return problems;

@@ -27,8 +27,8 @@ import {
   checkVrrpIdOffset,
   isPlainObject,
 } from '../rules/validators';
-import type { Problem } from '../model/issues';
-import type { IpFailoverOptions, Preemption } from '../model/props';
+import { quotedChoices, type Problem } from '../model/issues';
+import { PEER_SOURCES, type IpFailoverOptions, type PeerSource, type Preemption } from '../model/props';
 import { scriptPathFromProp, type PropProblems } from '../rules/script-source';
 import { formatVirtualIps, parseVirtualIps } from '../rules/vip-range';
 
@@ -60,6 +60,8 @@ export interface AgentSettings {
   readonly garpRefreshIntervalSeconds: number;
   /** `HA_EXCLUDED_VRRP_IDS`: IDs skipped when numbering the groups. */
   readonly excludedVrrpIds: readonly number[];
+  /** Where the agent learns the instance's nodes: the Kubernetes API, or `static` (no API access). */
+  readonly peers: PeerSource;
 }
 
 /** A setting's key: the prop name, or the key the env contract maps to a variable. */
@@ -119,8 +121,16 @@ export interface SettingRow<K extends SettingKey> {
   parse?(text: string): TextRead<AgentSettings[K]>;
   /** Value → variable text, `undefined` to write no variable; without it `String(value)`. */
   format?(value: NonNullable<AgentSettings[K]>): string | undefined;
-  /** Hook: the value from the props, instead of the given prop checked or the default. */
-  fromProps?(given: unknown, problems: PropProblems, identity: ResolvedIdentity): AgentSettings[K] | undefined;
+  /**
+   * Hook: the value from the props, instead of the given prop checked or the default; `resolved`
+   * holds the settings of the rows before it (in the props' check order).
+   */
+  fromProps?(
+    given: unknown,
+    problems: PropProblems,
+    identity: ResolvedIdentity,
+    resolved: Partial<AgentSettings>,
+  ): AgentSettings[K] | undefined;
   /** Hook: the props that give the value back, instead of `{ [prop]: value }`. */
   toProps?(value: AgentSettings[K]): Partial<IpFailoverOptions>;
   /** Hook: the value once the other variables read before it are known. */
@@ -189,6 +199,11 @@ function parseExcludedIds(text: string): TextRead<number[]> {
       ],
     };
   return { value: ids.map(Number) };
+}
+
+function checkPeerSource(value: unknown): Problem | undefined {
+  if ((PEER_SOURCES as readonly unknown[]).includes(value)) return undefined;
+  return { value, problem: 'is not a source of peers', fix: `use ${quotedChoices(PEER_SOURCES)}` };
 }
 
 /** `OPENSHIFT_HA_USE_UNICAST` must be a boolean that agrees with the peers. */
@@ -383,6 +398,23 @@ export const SETTING_ROWS = {
     example: 10,
     check: checkGarpRefreshInterval,
     parse: numberOf(checkGarpRefreshInterval),
+  },
+  peers: {
+    doc: "where the agent learns the instance's nodes: the Kubernetes API (multicast, or unicast to them), or static (ours; Red Hat's image ignores it)",
+    env: 'IPFAILOVER_PEERS',
+    prop: 'peers',
+    // What an unset variable means: the docs' Deployment and Red Hat's image read no API.
+    default: 'static',
+    example: 'clusterUnicast',
+    check: checkPeerSource,
+    // The nodes from the cluster, unless a peer list names them (read before: PROPS_CHECK_ORDER).
+    fromProps: (given, problems, _identity, resolved) =>
+      given === undefined
+        ? (resolved.unicastPeers ?? []).length > 0
+          ? 'static'
+          : DEFAULTS.peers
+        : problems.valid<PeerSource>('peers', given, checkPeerSource),
+    format: (source) => (source === 'static' ? undefined : source),
   },
 } satisfies { readonly [K in SettingKey]: SettingRow<K> };
 

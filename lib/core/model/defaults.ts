@@ -21,6 +21,7 @@ export const DEFAULTS = {
   image: DEFAULT_IMAGE,
   serviceAccountName: 'ipfailover',
   strategy: 'RollingUpdate',
+  peers: 'cluster',
   monitoring: false,
   namespace: 'default',
 } as const;

@@ -19,6 +19,11 @@ export function scriptsConfigMapName(spec: { readonly name: string }): string {
   return `${spec.name}-scripts`;
 }
 
+/** Name of the Role (and its RoleBinding) that lets an instance's pods list and watch pods: `<name>-peers`. */
+export function peersRoleName(spec: { readonly name: string }): string {
+  return `${spec.name}-peers`;
+}
+
 /** Name of the RoleBinding of a service account to one SCC's cluster role. */
 export function sccRoleBindingName(serviceAccountName: string, scc: string): string {
   return `${serviceAccountName}-scc-${scc}`;

@@ -8,3 +8,9 @@ export const CHECK_SCRIPT_FILE = 'check.sh';
 export const NOTIFY_SCRIPT_FILE = 'notify.sh';
 /** The hostPort base; each instance uses `63000 + vrrpIdOffset`, as `oc adm ipfailover` did. */
 export const HOST_PORT_BASE = 63000;
+/**
+ * The node's name, from the downward API's `spec.nodeName`: what the pods the agent lists say
+ * their node is (a host name can differ from it). Set when the instance reads its nodes from the
+ * cluster; unset, the agent takes the host name.
+ */
+export const NODE_NAME_ENV = 'IPFAILOVER_NODE_NAME';

@@ -56,6 +56,16 @@ export const DEPLOYMENT_STRATEGIES = ['Recreate', 'RollingUpdate'] as const;
 /** How the failover Deployment replaces its pods. */
 export type DeploymentStrategy = (typeof DEPLOYMENT_STRATEGIES)[number];
 
+/** Where the agents learn the nodes of their instance: the values of `peers`. */
+export const PEER_SOURCES = ['cluster', 'clusterUnicast', 'static'] as const;
+
+/**
+ * Where the agents learn the nodes of their instance: `'cluster'` and `'clusterUnicast'` read
+ * them from the Kubernetes API (VRRP multicast or unicast to them); `'static'` reads nothing,
+ * and takes the `unicastPeers` list, or without one the node name's hash.
+ */
+export type PeerSource = (typeof PEER_SOURCES)[number];
+
 /** Props of `IpFailover`: one keepalived Deployment serving a set of virtual IPs. */
 export interface IpFailoverOptions {
   /**
@@ -115,6 +125,25 @@ export interface IpFailoverOptions {
    * @default - multicast to 224.0.0.18
    */
   readonly unicastPeers?: readonly string[];
+
+  /**
+   * Where the agents learn the nodes of their instance, `IPFAILOVER_PEERS` (ours). Knowing them,
+   * each node takes exact VRRP priorities: with N nodes up, none masters more than
+   * `ceil(groups / N)` groups, whatever the node names.
+   * - `'cluster'`: from the Kubernetes API, the nodes the instance's pods run on (a Role allows the
+   *   pods' service account to get, list and watch pods in the namespace, nothing else);
+   *   VRRP stays multicast.
+   * - `'clusterUnicast'`: the same, and VRRP runs unicast to those nodes' addresses: for networks
+   *   without multicast, with no list to keep.
+   * - `'static'`: no API access: `unicastPeers` when given, else multicast with ranks from a hash
+   *   of each node's name (two nodes can then share a rank), as OpenShift's image does.
+   *
+   * When the API cannot be reached, the agent keeps the nodes it last listed (at start, `'cluster'`
+   * uses the name's hash until the API answers, and `'clusterUnicast'` waits for it). Red Hat's
+   * image ignores this variable.
+   * @default - 'cluster', or 'static' when `unicastPeers` is given
+   */
+  readonly peers?: PeerSource;
 
   /**
    * iptables chain that gets the rule accepting VRRP, `OPENSHIFT_HA_IPTABLES_CHAIN`; `''` adds no

@@ -10,21 +10,31 @@
 import { ENV_NAMES } from '../env/env-contract';
 import { checkConfigName, checkInterfaceName, checkScriptPath, vrrpVersionFor } from '../rules/validators';
 import { isProblem, type Issue } from '../model/issues';
-import { priorityOf, rankByAddress, rankByName, type NodeRank } from './priorities';
+import { memberPriorities, preferenceOrders, priorityOf, rankByName } from './priorities';
 import { groupsOf, vrrpIdsOf, type AgentSettings } from '../env/setting-rules';
 import { familyOfText, parseAddress } from '../rules/vip-range';
 import { preemptionText } from '../env/setting-table';
 
+/** The instance's nodes, as the agent read them from the cluster (`IPFAILOVER_PEERS`). */
+export interface InstanceNodes {
+  /** Every node's name (this node's is added if missing). */
+  readonly names: readonly string[];
+  /** The other nodes' addresses of the VIPs' family: the unicast peers of `clusterUnicast`. */
+  readonly peerAddresses: readonly string[];
+}
+
 /** Who is rendering: the node the config is for. */
 export interface NodeIdentity {
   /**
-   * The node's own address on the VRRP interface, of the VIPs' family. In unicast mode it must
-   * be one of the peers (it fixes the node's rank and the unicast source); the default check
-   * connects to it.
+   * The node's own address on the VRRP interface, of the VIPs' family. In unicast mode it is
+   * the unicast source, and with a peer list it must be one of the peers (the list's addresses
+   * name the nodes); the default check connects to it.
    */
   readonly address?: string;
-  /** The node name; in multicast mode its hash fixes the node's rank. */
+  /** The node name: it names the node among the nodes read from the cluster, or its hash ranks it. */
   readonly name: string;
+  /** The instance's nodes, when the agent has read them; else the name's hash ranks the node. */
+  readonly nodes?: InstanceNodes;
 }
 
 /** Options that are not part of the environment contract. */
@@ -46,7 +56,8 @@ export type RenderResult =
   | {
       readonly ok: true;
       readonly config: string;
-      readonly rank: NodeRank;
+      /** How the priorities were decided, for the log: `first choice of 4 of 12 group(s) among 3 nodes (…)`. */
+      readonly ranking: string;
       readonly vrrpIds: readonly number[];
       /** The shared `vrrp_script`'s name, or `undefined` when the config has no check. */
       readonly checkScript: string | undefined;
@@ -88,27 +99,67 @@ function issue(field: string, value: unknown, problem: string, fix: string): Iss
   return { path: '', field, value, problem, fix };
 }
 
-/** Finds the node's rank, or the issue that makes it unknowable. */
-function rankOf(settings: AgentSettings, node: NodeIdentity): NodeRank | Issue {
-  if (settings.unicastPeers.length === 0) return rankByName(node.name, settings.replicas);
-  if (node.address === undefined) {
+/** The node's priority in each group and how they were decided. */
+interface Ranked {
+  readonly priorities: readonly number[];
+  readonly ranking: string;
+}
+
+/** The priorities of `self` among known members, with the words for the log. */
+function amongMembers(self: string, members: readonly string[], groups: number, what: string): Ranked {
+  const all = [...new Set([...members, self])];
+  const priorities = memberPriorities(self, all, groups)!;
+  const first = preferenceOrders(all, groups).filter((order) => order[0] === self).length;
+  return { priorities, ranking: `first choice of ${first} of ${groups} group(s) among ${all.length} ${what}` };
+}
+
+/**
+ * The node's priorities: among the unicast peer list (the addresses name the nodes), among the
+ * nodes read from the cluster, or, knowing neither, from the node name's hash; or the issue that
+ * makes them unknowable.
+ */
+function rankingOf(settings: AgentSettings, node: NodeIdentity): Ranked | Issue {
+  const groups = settings.vipGroups;
+  if (settings.unicastPeers.length > 0) {
+    if (node.address === undefined) {
+      return issue(
+        ENV_NAMES.networkInterface,
+        settings.networkInterface,
+        "has no address of the VIPs' family",
+        'give the node an address on it, one of the unicast peers',
+      );
+    }
+    if (!settings.unicastPeers.includes(node.address)) {
+      return issue(
+        ENV_NAMES.unicastPeers,
+        settings.unicastPeers.join(','),
+        `does not list this node's address ${node.address}`,
+        'list the address of every node that can run a failover pod',
+      );
+    }
+    return amongMembers(node.address, settings.unicastPeers, groups, 'peers (the unicast peer list)');
+  }
+  if (settings.peers !== 'static' && node.nodes !== undefined)
+    return amongMembers(node.name, node.nodes.names, groups, 'nodes (read from the cluster)');
+  if (settings.peers === 'clusterUnicast') {
     return issue(
-      ENV_NAMES.networkInterface,
-      settings.networkInterface,
-      "has no address of the VIPs' family",
-      'give the node an address on it, one of the unicast peers',
+      ENV_NAMES.peers,
+      settings.peers,
+      "needs the instance's nodes, which the agent reads from the Kubernetes API",
+      `run it in the failover pod, or list the peers in ${ENV_NAMES.unicastPeers} with ${ENV_NAMES.peers} static`,
     );
   }
-  const rank = rankByAddress(node.address, settings.unicastPeers);
-  return (
-    rank ??
-    issue(
-      ENV_NAMES.unicastPeers,
-      settings.unicastPeers.join(','),
-      `does not list this node's address ${node.address}`,
-      'list the address of every node that can run a failover pod',
-    )
-  );
+  const rank = rankByName(node.name, settings.replicas);
+  return {
+    priorities: Array.from({ length: groups }, (_, g) => priorityOf(g, rank)),
+    ranking: `rank ${rank.rank + 1} of ${rank.nodes} by the node name's hash`,
+  };
+}
+
+/** The unicast peers: the list, the other nodes read from the cluster, or none (multicast). */
+function unicastPeersOf(settings: AgentSettings, node: NodeIdentity): readonly string[] {
+  if (settings.unicastPeers.length > 0) return settings.unicastPeers;
+  return settings.peers === 'clusterUnicast' ? (node.nodes?.peerAddresses ?? []) : [];
 }
 
 /** The node's address, checked like any other address, and of the VIPs' family. */
@@ -160,9 +211,25 @@ export function renderKeepalivedConf(
   ] as const) {
     if (problem) found.push({ path: '', field, ...problem });
   }
-  const rank = rankOf(settings, node);
-  if ('field' in rank) found.push(rank);
-  if (found.length > 0 || 'field' in rank) return { ok: false, issues: found };
+  const ranked = rankingOf(settings, node);
+  if ('field' in ranked) found.push(ranked);
+  const peers = unicastPeersOf(settings, node);
+  // Addresses read from the cluster reach the config too: each is checked like the node's own.
+  if (settings.unicastPeers.length === 0)
+    for (const peer of peers) {
+      const badPeer = addressIssue(settings, peer);
+      if (badPeer) found.push({ ...badPeer, field: 'peer address from the cluster' });
+    }
+  if (peers.length > 0 && node.address === undefined && settings.peers === 'clusterUnicast')
+    found.push(
+      issue(
+        ENV_NAMES.networkInterface,
+        settings.networkInterface,
+        "has no address of the VIPs' family",
+        'give the node an address on it: the unicast adverts are sent from it',
+      ),
+    );
+  if (found.length > 0 || 'field' in ranked) return { ok: false, issues: found };
 
   const family = familyOfText(settings.virtualIps[0]!);
   const version = family === 'ipv6' ? 3 : vrrpVersionFor(settings.advertIntervalSeconds);
@@ -172,7 +239,7 @@ export function renderKeepalivedConf(
   const ids = vrrpIdsOf(settings);
   const lines: string[] = [
     '! keepalived.conf written by ipfailover from the OPENSHIFT_HA_* environment',
-    `! node ${node.address ?? '(address unknown)'} ${node.name}: rank ${rank.rank + 1} of ${rank.nodes}`,
+    `! node ${node.address ?? '(address unknown)'} ${node.name}: ${ranked.ranking}`,
     ...block(
       'global_defs',
       [
@@ -202,7 +269,7 @@ export function renderKeepalivedConf(
     const body = [
       `interface ${iface}`,
       `virtual_router_id ${ids[g]}`,
-      `priority ${priorityOf(g, rank)}`,
+      `priority ${ranked.priorities[g]}`,
       `advert_int ${advertText(settings.advertIntervalSeconds)}`,
       preemptionText(settings.preemption),
       // PASS keeps differently named configs apart under VRRPv2, as in Red Hat's image; VRRPv3 has no auth.
@@ -211,7 +278,7 @@ export function renderKeepalivedConf(
         : []),
       ...(check !== undefined ? block('track_script', [checkName(settings.configName)], '') : []),
       ...(settings.notifyScript !== undefined ? [`notify "${settings.notifyScript}"`] : []),
-      ...unicastLines(settings.unicastPeers, node.address),
+      ...unicastLines(peers, node.address),
       ...block(
         'virtual_ipaddress',
         vips.map((vip) => `${vip} dev ${iface}`),
@@ -223,7 +290,7 @@ export function renderKeepalivedConf(
   return {
     ok: true,
     config: `${lines.join('\n')}\n`,
-    rank,
+    ranking: ranked.ranking,
     vrrpIds: ids,
     checkScript: check === undefined ? undefined : checkName(settings.configName),
   };

@@ -21,7 +21,6 @@
  * sends priority 0 and the second choice takes over after its skew, `(256 - p2) / 256` adverts,
  * so a narrow gap hands over fast. A step of 45 gives both about 0.18 advert intervals.
  */
-import * as ipaddr from 'ipaddr.js';
 import { fnv1a } from '../support/hash';
 
 /** Where a node stands among the nodes of one failover. */
@@ -151,27 +150,6 @@ export function memberPriorities(self: string, members: readonly string[], group
  */
 export function rankByName(nodeName: string, replicas: number): NodeRank {
   return { rank: fnv1a(nodeName) % replicas, nodes: replicas };
-}
-
-/** Orders addresses numerically (by their bytes, so IPv4 and IPv6 alike) so every node sorts alike. */
-function addressKey(address: string): string {
-  return ipaddr
-    .parse(address)
-    .toByteArray()
-    .map((b) => b.toString(16).padStart(2, '0'))
-    .join('');
-}
-
-/**
- * The rank of a node in unicast mode: its address's position among the peers in numeric order,
- * or `undefined` when the address is not a peer.
- */
-export function rankByAddress(address: string, peers: readonly string[]): NodeRank | undefined {
-  const sorted = [...peers].sort((a, b) =>
-    addressKey(a) < addressKey(b) ? -1 : addressKey(a) > addressKey(b) ? 1 : 0,
-  );
-  const rank = sorted.indexOf(address);
-  return rank < 0 ? undefined : { rank, nodes: sorted.length };
 }
 
 const mod = (a: number, n: number): number => ((a % n) + n) % n;

@@ -3,10 +3,9 @@
  * the docs), read back through the env contract and checked by the planner as one stack. Used by
  * `ipfailover plan`; pure, so it is tested without files.
  */
-import { LISTEN_ADDRESS_ENV } from '../model/agent-endpoints';
 import { DEFAULTS } from '../model/defaults';
 import { MAX_CLUSTER_GROUPS } from '../model/limits';
-import { ENV_NAMES, fromEnv } from '../env/env-contract';
+import { ENV_NAMES, fromEnv, POD_VARIABLES } from '../env/env-contract';
 import type { Issue } from '../model/issues';
 import { valueAt } from '../support/plain-data';
 import { Planner, type IdRange, type PlannerOptions } from './planner';
@@ -148,8 +147,8 @@ function failoverEnv(obj: unknown): FailoverEnv | undefined {
       if (typeof name !== 'string') continue;
       if (typeof value === 'string') env[name] = value;
       else if (value !== undefined && value !== null) notStrings.push([name, value]);
-      // The listen address is each pod's own IP (status.podIP): no setting, nothing to plan.
-      else if (valueAt(v, 'valueFrom') !== undefined && FAILOVER_VARIABLE.test(name) && name !== LISTEN_ADDRESS_ENV)
+      // Each pod's own IP and node name (the downward API): no setting, nothing to plan.
+      else if (valueAt(v, 'valueFrom') !== undefined && FAILOVER_VARIABLE.test(name) && !POD_VARIABLES.includes(name))
         unread.push(name);
     }
     return { env, unread, notStrings };

@@ -149,7 +149,7 @@ function settingsFromProps(
     if (row.assignedByPlanner) continue;
     const given = row.prop === undefined ? undefined : props[row.prop];
     const value = row.fromProps
-      ? row.fromProps(given, c, identity)
+      ? row.fromProps(given, c, identity, settings as Partial<AgentSettings>)
       : row.prop === undefined
         ? row.default
         : settingFromProp(c, row, given);

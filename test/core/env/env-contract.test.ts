@@ -20,6 +20,7 @@ const base: AgentSettings = {
   advertIntervalSeconds: 1,
   excludedVrrpIds: [],
   garpRefreshIntervalSeconds: 60,
+  peers: 'static',
 };
 
 const asRecord = (settings: AgentSettings): Record<string, string> =>
@@ -107,6 +108,7 @@ describe('fromEnv', () => {
         advertIntervalSeconds: 1,
         excludedVrrpIds: [],
         garpRefreshIntervalSeconds: 60, // ours, on unless set to 0: Red Hat's Deployment gets the refresh too
+        peers: 'static', // ours: the docs' Deployment reads no API
       },
     });
   });
@@ -205,6 +207,22 @@ describe('fromEnv', () => {
     ]);
   });
 
+  test('IPFAILOVER_PEERS: the cluster, unicast to it, or static; never with a peer list', () => {
+    const vips = { OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.7' };
+    for (const source of ['cluster', 'clusterUnicast', 'static'] as const) {
+      const read = fromEnv({ ...vips, IPFAILOVER_PEERS: source });
+      expect(read.ok && read.settings.peers).toBe(source);
+    }
+    expect(issuesOf({ ...vips, IPFAILOVER_PEERS: 'k8s' })).toBe(
+      `'IPFAILOVER_PEERS' "k8s" is not a source of peers; use 'cluster', 'clusterUnicast' or 'static'`,
+    );
+    expect(
+      issuesOf({ ...vips, IPFAILOVER_PEERS: 'clusterUnicast', OPENSHIFT_HA_UNICAST_PEERS: '192.0.2.1,192.0.2.2' }),
+    ).toBe(
+      `'IPFAILOVER_PEERS' "clusterUnicast" reads the instance's nodes from the Kubernetes API, but a unicast peer list names them; leave out the peer list, or use 'static' with it`,
+    );
+  });
+
   test('accepts the fast profile and keeps OpenShift variables at their meaning', () => {
     const read = fromEnv({ OPENSHIFT_HA_VIRTUAL_IPS: '192.0.2.1', IPFAILOVER_ADVERT_INTERVAL: '0.1' });
     expect(read.ok && read.settings.advertIntervalSeconds).toBe(0.1);
@@ -222,6 +240,7 @@ const settingsArb: fc.Arbitrary<AgentSettings> = fc
     vrrpIdOffset: fc.integer({ min: 0, max: 200 }),
     replicas: fc.integer({ min: 1, max: 5 }),
     peers: fc.boolean(),
+    source: fc.constantFrom('static' as const, 'cluster' as const, 'clusterUnicast' as const),
     iptablesChain: fc.constantFrom('', 'INPUT', 'KEEPALIVED'),
     checkScript: fc.option(fc.constantFrom('/etc/keepalive/check.sh', '/opt/x/y_z.sh'), { nil: undefined }),
     notifyScript: fc.option(fc.constant('/etc/keepalive/notify.sh'), { nil: undefined }),
@@ -253,6 +272,8 @@ const settingsArb: fc.Arbitrary<AgentSettings> = fc
       advertIntervalSeconds: r.advertIntervalSeconds,
       excludedVrrpIds: [],
       garpRefreshIntervalSeconds: r.garpRefreshIntervalSeconds,
+      // A peer list is the nodes; without one they may come from the cluster.
+      peers: r.peers ? 'static' : r.source,
       ...(r.checkScript !== undefined && { checkScript: r.checkScript }),
       ...(r.notifyScript !== undefined && { notifyScript: r.notifyScript }),
     };

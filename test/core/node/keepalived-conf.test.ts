@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { ENV_NAMES, fromEnv } from '../../../lib/core/env/env-contract';
 import { renderKeepalivedConf, type NodeIdentity } from '../../../lib/core/node/keepalived-conf';
+import { memberPriorities, priorityOf, rankByName } from '../../../lib/core/node/priorities';
 import type { AgentSettings } from '../../../lib/core/env/setting-rules';
 
 function settingsOf(env: Record<string, string>): AgentSettings {
@@ -102,21 +103,27 @@ describe('renderKeepalivedConf', () => {
     );
   });
 
-  test('unicast: this node is the source, the other peers are listed, the rank comes from the address', () => {
+  /** The priority line of each group. */
+  const prioritiesIn = (config: string): string[] =>
+    [...instances(config).values()].map((b) => b.find((l) => l.startsWith('priority'))!);
+
+  test('unicast: this node is the source, the other peers are listed, the priorities are among the peers', () => {
     const env = {
       ...BASE,
       OPENSHIFT_HA_USE_UNICAST: 'true',
       OPENSHIFT_HA_UNICAST_PEERS: '192.0.2.3,192.0.2.1,192.0.2.2',
     };
-    const blocks = instances(render(env, { address: '192.0.2.2', name: 'x' }));
-    const first = blocks.get('ipfailover_VIP_1')!.join('\n');
+    const config = render(env, { address: '192.0.2.2', name: 'x' });
+    const first = instances(config).get('ipfailover_VIP_1')!.join('\n');
     expect(first).toContain('unicast_src_ip 192.0.2.2\nunicast_peer {\n192.0.2.3\n192.0.2.1\n}');
-    // 192.0.2.2 is second in numeric order: first choice of the second group, second of the first.
-    expect([...blocks.values()].map((b) => b.find((l) => l.startsWith('priority')))).toEqual([
-      'priority 209',
-      'priority 254',
-      'priority 164',
-    ]);
+    // The addresses name the nodes: each is first choice of one of the three groups.
+    const peers = ['192.0.2.1', '192.0.2.2', '192.0.2.3'];
+    expect(prioritiesIn(config)).toEqual(memberPriorities('192.0.2.2', peers, 3)!.map((p) => `priority ${p}`));
+    const tops = peers.map((address) => prioritiesIn(render(env, { address, name: 'x' })).indexOf('priority 254'));
+    expect([...tops].sort()).toEqual([0, 1, 2]);
+    expect(config).toContain(
+      '! node 192.0.2.2 x: first choice of 1 of 3 group(s) among 3 peers (the unicast peer list)',
+    );
     const notPeer = renderKeepalivedConf(settingsOf(env), { address: '192.0.2.9', name: 'x' });
     expect(notPeer.ok).toBe(false);
     expect(!notPeer.ok && notPeer.issues[0]!.field).toBe(ENV_NAMES.unicastPeers);
@@ -172,6 +179,58 @@ describe('renderKeepalivedConf', () => {
     );
     for (let g = 0; g < 6; g++) expect(tops.filter((t) => t[g]).length).toBe(1);
     expect(tops.map((t) => t.filter(Boolean).length)).toEqual([2, 2, 2]);
+  });
+});
+
+describe('the nodes read from the cluster (IPFAILOVER_PEERS)', () => {
+  const nodes = { names: ['worker-0', 'worker-1', 'worker-2'], peerAddresses: ['192.0.2.2', '192.0.2.3'] };
+  const env = { ...BASE, OPENSHIFT_HA_REPLICA_COUNT: '3' };
+  const prioritiesIn = (config: string): string[] =>
+    [...instances(config).values()].map((b) => b.find((l) => l.startsWith('priority'))!);
+
+  test('cluster: priorities among the nodes, multicast; this node counted once even when missing', () => {
+    const config = render({ ...env, IPFAILOVER_PEERS: 'cluster' }, { address: '192.0.2.1', name: 'worker-0', nodes });
+    expect(prioritiesIn(config)).toEqual(memberPriorities('worker-0', nodes.names, 3)!.map((p) => `priority ${p}`));
+    expect(config).not.toContain('unicast');
+    expect(config).toMatch(
+      /! node 192\.0\.2\.1 worker-0: first choice of 1 of 3 group\(s\) among 3 nodes \(read from the cluster\)/,
+    );
+    const without = render(
+      { ...env, IPFAILOVER_PEERS: 'cluster' },
+      { address: '192.0.2.1', name: 'worker-0', nodes: { ...nodes, names: ['worker-1', 'worker-2'] } },
+    );
+    expect(without).toBe(config);
+  });
+
+  test("cluster without the nodes (the API did not answer): the node name's hash", () => {
+    const config = render({ ...env, IPFAILOVER_PEERS: 'cluster' }, { address: '192.0.2.1', name: 'worker-0' });
+    const rank = rankByName('worker-0', 3);
+    expect(prioritiesIn(config)).toEqual([0, 1, 2].map((g) => `priority ${priorityOf(g, rank)}`));
+    expect(config).toContain(`rank ${rank.rank + 1} of 3 by the node name's hash`);
+  });
+
+  test('clusterUnicast: unicast from this node to the others; nothing without the nodes', () => {
+    const settings = settingsOf({ ...env, IPFAILOVER_PEERS: 'clusterUnicast' });
+    const config = render(
+      { ...env, IPFAILOVER_PEERS: 'clusterUnicast' },
+      { address: '192.0.2.1', name: 'worker-0', nodes },
+    );
+    expect(instances(config).get('ipfailover_VIP_1')!.join('\n')).toContain(
+      'unicast_src_ip 192.0.2.1\nunicast_peer {\n192.0.2.2\n192.0.2.3\n}',
+    );
+    const unknown = renderKeepalivedConf(settings, { address: '192.0.2.1', name: 'worker-0' });
+    expect(!unknown.ok && unknown.issues.map((i) => [i.field, i.problem])).toEqual([
+      ['IPFAILOVER_PEERS', "needs the instance's nodes, which the agent reads from the Kubernetes API"],
+    ]);
+    // Addresses from the cluster reach the config: they are checked like any other.
+    for (const bad of ['192.0.2.2"', '2001:db8::2', '192.0.2.02'])
+      expect(
+        renderKeepalivedConf(settings, {
+          address: '192.0.2.1',
+          name: 'worker-0',
+          nodes: { ...nodes, peerAddresses: [bad] },
+        }).ok,
+      ).toBe(false);
   });
 });
 

@@ -5,7 +5,6 @@ import {
   preferenceOrders,
   priorityAt,
   priorityOf,
-  rankByAddress,
   rankByName,
   TOP_PRIORITY,
   type NodeRank,
@@ -66,16 +65,6 @@ describe('balanced priorities', () => {
     expect([0, 1].map((rank) => priorityOf(1, { rank, nodes: 2 }))).toEqual([209, 254]);
     // Second choice's skew (graceful handover) is under 0.2 advert intervals for any node count.
     for (let n = 2; n <= 255; n++) expect((256 - priorityOf(0, { rank: 1, nodes: n })) / 256).toBeLessThan(0.2);
-  });
-
-  test('unicast rank: position among the peers in numeric order, the same on every node', () => {
-    const peers = ['192.0.2.10', '192.0.2.9', '192.0.2.100'];
-    expect(peers.map((p) => rankByAddress(p, peers)?.rank)).toEqual([1, 0, 2]);
-    expect(rankByAddress('192.0.2.10', [...peers].reverse())).toEqual({ rank: 1, nodes: 3 });
-    expect(rankByAddress('192.0.2.11', peers)).toBeUndefined();
-    expect(['2001:db8::a', '2001:db8::1:0', '2001:db8::9'].map((p, _, all) => rankByAddress(p, all)?.rank)).toEqual([
-      1, 2, 0,
-    ]);
   });
 
   test('multicast rank: a stable hash of the node name, within the replica count', () => {
