@@ -89,6 +89,8 @@ export interface AgentDeps {
    * @default discoverClusterNodes (the Kubernetes API of the pod's environment)
    */
   readonly discover?: (options: ClusterNodesOptions) => Promise<ClusterNodes | { reason: string }>;
+  /** @default JOIN_WAIT_MS */
+  readonly joinWaitMs?: number;
 }
 
 /** Command-line options of the agent. */
@@ -133,6 +135,12 @@ interface Prepared {
   /** Where `/metrics` and `/readyz` are served, if anywhere. */
   readonly listenAddress: string | undefined;
 }
+
+/**
+ * How long a `clusterUnicast` agent waits after its first list before it starts keepalived: the
+ * others add it to their unicast peers within the reloader's 1 s of gathering plus their watch's delay.
+ */
+export const JOIN_WAIT_MS = 3000;
 
 /** The nodes the renderer takes, from the members read: every name, and the others' addresses. */
 function instanceNodes(members: readonly Member[], self: string): InstanceNodes {
@@ -182,7 +190,12 @@ async function startDiscovery(
     );
     return undefined;
   }
-  if (unicast && found.current() === undefined) await found.listed();
+  if (unicast) {
+    if (found.current() === undefined) await found.listed();
+    // The others add this node to their unicast peers when they list its pod, about when it did;
+    // a keepalived started before their reload hears no advert and takes their groups too.
+    await new Promise((r) => setTimeout(r, deps.joinWaitMs ?? JOIN_WAIT_MS));
+  }
   return found;
 }
 

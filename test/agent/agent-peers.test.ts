@@ -74,6 +74,7 @@ function world(env: Record<string, string>, discovered: FakeNodes | { reason: st
     lock: new FakeLocks().lock,
     processes: new FakeProcesses(),
     pid: 77,
+    joinWaitMs: 100,
     discover: async (options) => {
       if (discovered instanceof FakeNodes) discovered.asked = options;
       return discovered;
@@ -112,7 +113,7 @@ test('a change of nodes: the config is rendered again and keepalived reloaded, o
   const nodes = new FakeNodes(THREE.slice(0, 2));
   const w = world({ ...ENV, IPFAILOVER_PEERS: 'clusterUnicast' }, nodes);
   const done = runAgent({ stateDir: '/s' }, w.deps);
-  await tick();
+  await tick(150);
   const before = w.files.get('/s/keepalived.conf')!;
   expect(before).toContain('unicast_peer {\n    192.0.2.2\n  }');
   nodes.set(THREE);
@@ -172,7 +173,10 @@ test('clusterUnicast waits for the first list before starting keepalived; withou
   await tick(50);
   expect(w.spawned()).toBe(0);
   nodes.set(THREE);
-  await tick();
+  // Then the join wait: the others add this node to their unicast peers first.
+  await tick(50);
+  expect(w.spawned()).toBe(0);
+  await tick(100);
   expect(w.spawned()).toBe(1);
   expect(w.files.get('/s/keepalived.conf')).toContain('unicast_peer {\n    192.0.2.2\n    192.0.2.3\n  }');
   w.child.exit(0);
