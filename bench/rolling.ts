@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Cluster, waitFor } from '../test/e2e/cluster';
 import { HolderWatch } from '../test/e2e/holders';
-import { rollOut, startAll, threeChanges } from '../test/e2e/rolling';
+import { rollOut, rolloutOf, startAll, threeChanges } from '../test/e2e/rolling';
 
 const PORT = 18084;
 const GOAL_MS = 500;
@@ -23,8 +23,8 @@ const ms = (value: number): string => `${(value / 1000).toFixed(3)} s`;
 
 /**
  * Rolls the three changes out once with the profile's advert interval; `gracefulMs` is the
- * median graceful handover of the same profile in this run. A new pod counts as ready 3 adverts
- * and 1 s after it starts, past the master-down interval, as a readiness probe's first success.
+ * median graceful handover of the same profile in this run. A new pod is ready when the
+ * Deployment's readiness probe, run as the kubelet runs it, gets a 200 from its agent.
  */
 export async function benchRolling(cli: string, profile: RollingProfile, gracefulMs: number): Promise<string[]> {
   const cluster = new Cluster('ipfbench', 3, cli);
@@ -36,8 +36,8 @@ export async function benchRolling(cli: string, profile: RollingProfile, gracefu
     await waitFor('services', () => [0, 1, 2].every((i) => cluster.listening(i, PORT)));
     const { first, steps } = threeChanges(PORT, { advertIntervalSeconds: profile.advert });
     const agents = await startAll(cluster, first);
-    const readyAfterMs = (3 * profile.advert + 1) * 1000;
-    const { reports } = await rollOut(cluster, watch, agents, first, steps, readyAfterMs);
+    const { reports } = await rollOut(cluster, watch, agents, first, steps);
+    const { probe } = rolloutOf(first);
     const lines = reports.map((report) => {
       const longest = [...report.unchanged.values()].map((w) => w.longestUnservedMs).sort((a, b) => a - b);
       const worst = longest.at(-1) ?? 0;
@@ -45,7 +45,7 @@ export async function benchRolling(cli: string, profile: RollingProfile, gracefu
       return `${profile.name}, rolling change "${report.name}" (3 pods one at a time, ${(report.durationMs / 1000).toFixed(1)} s): longest unserved per unchanged VIP max ${ms(worst)}, median ${ms(longest[Math.floor(longest.length / 2)] ?? 0)} (${longest.length} VIPs) = ${(worst / gracefulMs).toFixed(2)}x the graceful handover median ${ms(gracefulMs)}; double-holder samples ${doubles}; goal <= ${ms(GOAL_MS)}`;
     });
     lines.push(
-      `(rolling change: holders sampled forward and backward over the nodes every ${watch.medianPassMs().toFixed(1)} ms (median pass); a new pod ready ${ms(readyAfterMs)} after it starts)`,
+      `(rolling change: holders sampled forward and backward over the nodes every ${watch.medianPassMs().toFixed(1)} ms (median pass); the next node's turn when the new pod's ${probe.path} answers the Deployment's probe, every ${probe.periodSeconds} s)`,
     );
     return lines;
   } finally {

@@ -119,6 +119,11 @@ export class Cluster {
     return `192.0.2.${i + 1}`;
   }
 
+  /** The Kubernetes node name node i's agents are given (`--node-name`). */
+  nodeName(i: number): string {
+    return `node-${i}`;
+  }
+
   /** Creates the namespaces, bridge and links. */
   up(): void {
     this.down();
@@ -185,7 +190,7 @@ export class Cluster {
         '--state-dir',
         stateDir,
         '--node-name',
-        `node-${i}`,
+        this.nodeName(i),
       ],
       {
         env: cliEnv(env),
@@ -294,6 +299,20 @@ export class Cluster {
   listening(i: number, port: number): boolean {
     const r = spawnSync('ip', ['netns', 'exec', this.nodes[i]!, 'bash', '-c', `</dev/tcp/${this.address(i)}/${port}`]);
     return r.status === 0;
+  }
+
+  /** An HTTP GET from inside node i's namespace: the status (0 when it failed) and the body, or the error code. */
+  httpGet(i: number, url: string): { status: number; body: string } {
+    const script = `require('http').get(process.argv[1], (r) => { let b = ''; r.setEncoding('utf8');
+      r.on('data', (c) => (b += c)); r.on('end', () => process.stdout.write(JSON.stringify({ status: r.statusCode, body: b }))); })
+      .on('error', (e) => process.stdout.write(JSON.stringify({ status: 0, body: e.code })));`;
+    const r = spawnSync('ip', ['netns', 'exec', this.nodes[i]!, process.execPath, '-e', script, url], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    return r.status === 0
+      ? (JSON.parse(r.stdout) as { status: number; body: string })
+      : { status: 0, body: 'no answer' };
   }
 
   /** The iptables rules of node i's chain that carry the config name's comment. */

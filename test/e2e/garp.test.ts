@@ -86,7 +86,7 @@ suite(`gratuitous ARP refresh on the wire${reason ? ` (skipped: ${reason})` : ''
     createInterface({ input: dump.stdout! }).on('line', (line) => lines.push(line));
     createInterface({ input: dump.stderr! }).on('line', (line) => (listening ||= /listening on br0/.test(line)));
     await waitFor('tcpdump listening', () => listening);
-    const { env } = rolloutOf({
+    const { envOn } = rolloutOf({
       virtualIps: VIP,
       replicas: 2,
       unicastPeers: peersOf(2).split(','),
@@ -94,9 +94,9 @@ suite(`gratuitous ARP refresh on the wire${reason ? ` (skipped: ${reason})` : ''
       iptablesChain: '',
       garpRefreshIntervalSeconds,
     });
-    expect(env.IPFAILOVER_GARP_REFRESH_INTERVAL).toBe(String(garpRefreshIntervalSeconds));
-    for (const i of [0, 1]) cluster.startAgent(i, env);
     const c = cluster;
+    expect(envOn(c, 0).IPFAILOVER_GARP_REFRESH_INTERVAL).toBe(String(garpRefreshIntervalSeconds));
+    for (const i of [0, 1]) c.startAgent(i, envOn(c, i));
     await waitFor('the VIP held', () => c.owners([VIP]).get(VIP)!.length === 1, 20_000);
     const holder = c.owners([VIP]).get(VIP)![0]!;
     await waitFor('the first announcement', () => garpsOf(lines, VIP).length > 0);

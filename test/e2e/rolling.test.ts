@@ -17,8 +17,6 @@ const suite = reason === undefined ? describe : describe.skip;
 if (reason !== undefined) console.warn(`e2e rolling-change test skipped: ${reason}`);
 
 const PORT = 18083;
-/** A new pod is ready 4 s after it starts: past the default profile's master-down interval (3.2 s). */
-const READY_AFTER_MS = 4000;
 
 const { first: FIRST, steps: STEPS } = threeChanges(PORT);
 
@@ -44,7 +42,7 @@ suite(`a rolling change over three network-namespace nodes${reason ? ` (skipped:
     for (let i = 0; i < 3; i++) services.push(cluster.startService(i, PORT));
     await waitFor('services listening', () => [0, 1, 2].every((i) => cluster.listening(i, PORT)));
     // The env really changes where the step says it does, and only there.
-    const envs = [FIRST, ...STEPS.map((s) => s.props)].map((p) => rolloutOf(p).env);
+    const envs = [FIRST, ...STEPS.map((s) => s.props)].map((p) => rolloutOf(p).envOn(cluster, 0));
     expect(envs[1]).toEqual(envs[0]);
     expect(envs[2]!.OPENSHIFT_HA_VIRTUAL_IPS).toBe('192.0.2.101-107');
     expect(envs[3]!.OPENSHIFT_HA_CHECK_INTERVAL).toBe('1');
@@ -53,7 +51,7 @@ suite(`a rolling change over three network-namespace nodes${reason ? ` (skipped:
     watch = new HolderWatch(cluster.nodes);
     const first = await startAll(cluster, FIRST);
     const from = Date.now();
-    const { agents, reports } = await rollOut(cluster, watch, first, FIRST, STEPS, READY_AFTER_MS);
+    const { agents, reports } = await rollOut(cluster, watch, first, FIRST, STEPS);
     const finalVips = rolloutOf(STEPS.at(-1)!.props).vips;
 
     for (const report of reports) {

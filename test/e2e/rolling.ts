@@ -3,7 +3,9 @@
  * `RollingUpdate` with `maxUnavailable: 1, maxSurge: 0` (a surge pod cannot schedule: the
  * hostPort holds every node): one node at a time, the old pod gets SIGTERM, the kubelet starts
  * the new pod once the old one has exited (the hostPort is free only then), and the next node's
- * turn comes when the new pod is up. Shared by test/e2e/rolling.test.ts and `npm run bench`.
+ * turn comes when the new pod is ready: when the Deployment's own readiness probe, run as the
+ * kubelet runs it (from the container's start, every `periodSeconds`), gets a 200 from the
+ * agent. Shared by test/e2e/rolling.test.ts and `npm run bench`.
  */
 import { Planner, failoverObjects, type IpFailoverOptions } from '../../lib';
 import { type HolderWatch, vipWindow, type VipWindow } from './holders';
@@ -50,56 +52,91 @@ export interface StepReport {
   readonly name: string;
   /** Each VIP served before and after the step, with what the samples of the step say. */
   readonly unchanged: ReadonlyMap<string, VipWindow>;
-  /** How long the step took, from the first SIGTERM to the last new pod up, in ms. */
+  /** How long the step took, from the first SIGTERM to the last new pod ready, in ms. */
   readonly durationMs: number;
+}
+
+/** The Deployment's readiness probe: an HTTP GET of a path on a port, every `periodSeconds`. */
+export interface ReadinessProbe {
+  readonly path: string;
+  readonly port: number;
+  readonly periodSeconds: number;
 }
 
 /** What the pods of a Deployment synthesized from the props run with. */
 export interface Rollout {
-  /** The failover container's environment, as the constructs write it. */
-  readonly env: Record<string, string>;
+  /** The failover container's environment on node i of the cluster, as the kubelet gives it. */
+  readonly envOn: (cluster: Cluster, i: number) => Record<string, string>;
   readonly vips: readonly string[];
-  readonly groups: number;
+  readonly probe: ReadinessProbe;
 }
 
-/** Plans the props as the constructs do and reads the Deployment's container environment. */
+interface EnvVar {
+  readonly name: string;
+  readonly value?: string;
+  readonly valueFrom?: { readonly fieldRef?: { readonly fieldPath?: string } };
+}
+
+interface Container {
+  readonly env: readonly EnvVar[];
+  readonly readinessProbe?: {
+    readonly httpGet?: { readonly path: string; readonly port: number };
+    readonly periodSeconds?: number;
+  };
+}
+
+/**
+ * The variable's value on node i: its value, or what the downward API gives: `status.podIP` (the
+ * node's address, with hostNetwork) or `spec.nodeName`.
+ */
+function valueOn(v: EnvVar, cluster: Cluster, i: number): string {
+  if (v.value !== undefined) return v.value;
+  const field = v.valueFrom?.fieldRef?.fieldPath;
+  if (field === 'status.podIP') return cluster.address(i);
+  if (field === 'spec.nodeName') return cluster.nodeName(i);
+  throw new Error(`no stand-in for ${v.name}'s ${JSON.stringify(v.valueFrom)}`);
+}
+
+/** Plans the props as the constructs do and reads the Deployment's failover container. */
 export function rolloutOf(props: IpFailoverOptions): Rollout {
   const { plan, issues } = new Planner().add(props, { path: 'e2e/Rolling', id: 'rolling', defaultNamespace: 'e2e' });
   if (plan === undefined) throw new Error(`the props do not plan: ${JSON.stringify(issues)}`);
   const deployment = failoverObjects(plan).find((o) => o.kind === 'Deployment') as unknown as {
-    spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } };
+    spec: { template: { spec: { containers: Container[] } } };
   };
-  const env = deployment.spec.template.spec.containers[0]!.env;
+  const container = deployment.spec.template.spec.containers[0]!;
+  const probe = container.readinessProbe;
+  if (probe?.httpGet === undefined) throw new Error('the Deployment has no HTTP readiness probe');
   return {
-    env: Object.fromEntries(env.map((e) => [e.name, e.value ?? ''])),
+    envOn: (cluster, i) => Object.fromEntries(container.env.map((v) => [v.name, valueOn(v, cluster, i)])),
     vips: plan.settings.virtualIps,
-    groups: plan.groups.length,
+    // Kubernetes' default period is 10 s.
+    probe: { ...probe.httpGet, periodSeconds: probe.periodSeconds ?? 10 },
   };
 }
 
-/** The VRRP instances of the agent that have reported MASTER or BACKUP. */
-function settledInstances(agent: Agent): Set<string> {
-  const settled = new Set<string>();
-  for (const line of agent.lines) {
-    const m = /^ipfailover: (\S+) \(vrid \d+ [^)]*\) (MASTER|BACKUP)$/.exec(line);
-    if (m) settled.add(m[1]!);
-  }
-  return settled;
+/** One probe of the agent on node i, as the kubelet sends it (hostNetwork: to the node's address). */
+function probeReady(cluster: Cluster, i: number, probe: ReadinessProbe): boolean {
+  return cluster.httpGet(i, `http://${cluster.address(i)}:${probe.port}${probe.path}`).status === 200;
 }
 
 /**
- * Up, as the readiness of a new pod: keepalived runs and every VRRP group has reported MASTER
- * or BACKUP (it speaks VRRP for each; a group in FAULT could not take its VIPs).
+ * Resolves once the kubelet would call the pod on node i ready: probes from the container's
+ * start, then every period, until one succeeds (`initialDelaySeconds` 0, `successThreshold` 1).
  */
-export function isUp(agent: Agent, groups: number): boolean {
-  return agent.lines.includes('ipfailover: keepalived running') && settledInstances(agent).size === groups;
+async function becomesReady(cluster: Cluster, i: number, probe: ReadinessProbe, what: string): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (!probeReady(cluster, i, probe)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, probe.periodSeconds * 1000));
+  }
 }
 
-/** Starts one agent per node with the props' environment and waits until each is up and every VIP held once. */
+/** Starts one agent per node with the props' environment and waits until each is ready and every VIP held once. */
 export async function startAll(cluster: Cluster, props: IpFailoverOptions): Promise<Agent[]> {
-  const { env, vips, groups } = rolloutOf(props);
-  const agents = cluster.nodes.map((_, i) => cluster.startAgent(i, env, `n${i}-0`));
-  await waitFor('every agent up', () => agents.every((a) => isUp(a, groups)), 30_000);
+  const { envOn, vips, probe } = rolloutOf(props);
+  const agents = cluster.nodes.map((_, i) => cluster.startAgent(i, envOn(cluster, i), `n${i}-0`));
+  await Promise.all(agents.map((_, i) => becomesReady(cluster, i, probe, `the agent on node ${i} ready`)));
   await waitFor('every VIP held once', () => cluster.oneOwnerEach(vips), 30_000);
   return agents;
 }
@@ -107,11 +144,6 @@ export async function startAll(cluster: Cluster, props: IpFailoverOptions): Prom
 /**
  * Rolls each step out over the nodes in order, one node at a time, while `watch` samples the
  * holders; returns the new agents and, per step, the holders of the VIPs it left unchanged.
- *
- * A new pod counts as ready once it is up and `readyAfterMs` have passed since it started: in a
- * cluster the readiness probe's first success, and so the next node's turn, comes seconds after
- * the container starts. Give it more than the master-down interval (3 adverts and a skew), so a
- * new pod has had the time to take any VIP no one announces before the next old pod stops.
  */
 export async function rollOut(
   cluster: Cluster,
@@ -119,14 +151,13 @@ export async function rollOut(
   agents: Agent[],
   first: IpFailoverOptions,
   steps: readonly RollStep[],
-  readyAfterMs: number,
 ): Promise<{ agents: Agent[]; reports: StepReport[] }> {
   const reports: StepReport[] = [];
   let before = first;
   let generation = 0;
   for (const step of steps) {
     generation++;
-    const { env, vips, groups } = rolloutOf(step.props);
+    const { envOn, vips, probe } = rolloutOf(step.props);
     const oldVips = new Set(rolloutOf(before).vips);
     const unchanged = vips.filter((vip) => oldVips.has(vip));
     const from = Date.now();
@@ -135,11 +166,8 @@ export async function rollOut(
       old.child.kill('SIGTERM');
       const code = await old.exited;
       if (code !== 0) throw new Error(`the old agent on node ${i} exited ${code}: ${old.lines.slice(-3).join(' | ')}`);
-      const started = Date.now();
-      const fresh = cluster.startAgent(i, env, `n${i}-${generation}`);
-      agents[i] = fresh;
-      await waitFor(`the new agent on node ${i} up (${step.name})`, () => isUp(fresh, groups), 30_000);
-      await new Promise((r) => setTimeout(r, started + readyAfterMs - Date.now()));
+      agents[i] = cluster.startAgent(i, envOn(cluster, i), `n${i}-${generation}`);
+      await becomesReady(cluster, i, probe, `the new pod on node ${i} ready (${step.name})`);
     }
     const to = Date.now();
     // Read one more pass so the window ends with a sample taken after the last pod was up.
