@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type * as FailoverBench from './failover';
 import type * as LockBench from './lock';
+import type * as PeersBench from './peers';
 import type * as SynthBench from './synth';
 
 interface Bench {
@@ -22,6 +23,10 @@ const BENCHES: readonly Bench[] = [
   {
     title: 'failover (real keepalived in network namespaces)',
     run: () => (require('./failover') as typeof FailoverBench).benchFailover(),
+  },
+  {
+    title: 'peers: balance at start-up with random node names (real keepalived in network namespaces)',
+    run: () => (require('./peers') as typeof PeersBench).benchPeers(),
   },
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -185,7 +185,7 @@ function statusOf(object: unknown): { message: string; code?: number; reason?: s
 function httpProblem(status: number, message: string): string {
   if (status === 401) return `401 Unauthorized (${message}): the service account token was refused`;
   if (status === 403)
-    return `403 Forbidden (${message}): the service account may not list or watch pods in this namespace; bind it to a Role with get, list and watch on pods`;
+    return `403 Forbidden (${message}): the service account may not list or watch pods in this namespace; bind it to a Role with list and watch on pods`;
   return `HTTP ${status} (${message})`;
 }
 
