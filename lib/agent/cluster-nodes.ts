@@ -103,7 +103,7 @@ export async function discoverClusterNodes(options: ClusterNodesOptions): Promis
         const kept = membership.known
           ? `keeping the ${membership.members().length} node(s) it last listed`
           : (options.whileUnlisted ?? 'no node listed yet');
-        options.logError(`ipfailover agent: the Kubernetes API does not answer (${reason}); ${kept}; retrying`);
+        options.logError(`ipfailover agent: cannot list the instance's pods (${reason}); ${kept}; retrying`);
       } else if (outages > 0) {
         options.log('ipfailover: the Kubernetes API answers again');
       }

@@ -8,7 +8,7 @@
 import { formatIssue } from '../core/model/issues';
 import { renderKeepalivedConf } from '../core/node/keepalived-conf';
 import { loadSettings, shortReason } from '../agent/environment';
-import { discoverNode, nodeNameProblem, type IdentityOptions } from '../agent/node-identity';
+import { discoverNode, nodeNameOf, nodeNameProblem, type IdentityOptions } from '../agent/node-identity';
 import { nodeScriptFs, scriptIssues, type ScriptFs } from '../agent/script-check';
 import { EXIT_CONFIG } from '../agent/exit-codes';
 import type { NodeCommandIo } from './io';
@@ -34,15 +34,18 @@ export async function runRender(options: RenderCliOptions, io: RenderIo): Promis
     io.stderr.write(`ipfailover render: ${loaded.reason}\n`);
     return EXIT_CONFIG;
   }
-  const badName = nodeNameProblem(
-    options.nodeName ?? io.hostname,
-    options.nodeName === undefined ? 'the host name' : '--node-name',
-  );
+  const named = nodeNameOf(options, io.env, io.hostname);
+  const badName = nodeNameProblem(named.name, named.source);
   if (badName !== undefined) {
     io.stderr.write(`ipfailover render: ${badName}\n`);
     return EXIT_CONFIG;
   }
-  const { node, interfaceFound } = await discoverNode(io.run, loaded.settings, options, io.hostname);
+  const { node, interfaceFound } = await discoverNode(
+    io.run,
+    loaded.settings,
+    { ...options, nodeName: named.name },
+    io.hostname,
+  );
   const rendered = renderKeepalivedConf(loaded.settings, node);
   if (!rendered.ok) {
     io.stderr.write(`ipfailover render: ${shortReason(rendered.issues)}\n`);

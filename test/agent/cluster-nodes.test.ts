@@ -105,9 +105,7 @@ test('API down at start: unknown after the wait, one line; the nodes arrive when
   expect(Date.now() - t0).toBeLessThan(2000);
   expect(found.current()).toBeUndefined();
   expect(errors).toEqual([
-    expect.stringMatching(
-      /^ipfailover agent: the Kubernetes API does not answer \(.*\); no node listed yet; retrying$/,
-    ),
+    expect.stringMatching(/^ipfailover agent: cannot list the instance's pods \(.*\); no node listed yet; retrying$/),
   ]);
   const seen: Array<string[] | undefined> = [];
   found.onChange((m) => seen.push(names(m)));
@@ -126,7 +124,7 @@ test('API down later: the nodes last listed are kept, said once; back, said once
   await until('the outage line', () => errors.length === 1, 5000);
   await new Promise((r) => setTimeout(r, 1500)); // retries, no more lines
   expect(errors).toEqual([
-    expect.stringMatching(/does not answer .*; keeping the 2 node\(s\) it last listed; retrying$/),
+    expect.stringMatching(/cannot list the instance's pods .*; keeping the 2 node\(s\) it last listed; retrying$/),
   ]);
   expect(names(found.current())).toEqual(['worker-0', 'worker-1']);
   await standIn.resume();

@@ -197,7 +197,7 @@ suite(`peers from the cluster, on three network-namespace nodes${reason ? ` (ski
     const agents = [0, 1, 2].map((i) => start(i, env('cluster')));
     await waitFor('every VIP held once', () => cluster.oneOwnerEach(VIPS), 30_000);
     for (const a of agents) {
-      expect(a.lines.filter((l) => l.includes('does not answer'))).toEqual([
+      expect(a.lines.filter((l) => l.includes('cannot list the instance'))).toEqual([
         expect.stringMatching(
           /no node listed yet, so the node name's hash ranks this node until the list comes; retrying$/,
         ),
@@ -217,7 +217,7 @@ suite(`peers from the cluster, on three network-namespace nodes${reason ? ` (ski
     await new Promise((r) => setTimeout(r, 3000));
     expect(holders(cluster)).toEqual(placed);
     for (const a of agents) {
-      expect(a.lines.filter((l) => l.includes('does not answer'))).toHaveLength(2);
+      expect(a.lines.filter((l) => l.includes('cannot list the instance'))).toHaveLength(2);
       expect(reloads(a)).toHaveLength(1); // the one when the nodes first came
     }
   }, 150_000);

@@ -282,14 +282,18 @@ export class Pod {
   }
 
   /**
-   * An env entry's value as the kubelet gives it: `value`, or from the downward API the pod's IP,
-   * which with `hostNetwork` is the node's address (here, the first IPv4 address on the node's eth0).
+   * An env entry's value as the kubelet gives it: `value`, or from the downward API the pod's node
+   * name, or its IP, which with `hostNetwork` is the node's address (here, the first IPv4 address
+   * on the node's eth0).
    */
   private envValue(e: Obj): string {
     if (e.value !== undefined) return String(e.value);
     const field = e.valueFrom?.fieldRef?.fieldPath;
+    if (field === 'spec.nodeName') return this.options.nodeName;
     if (field !== 'status.podIP' && field !== 'status.hostIP')
-      throw new Error(`env ${e.name}: only value and fieldRef status.podIP/status.hostIP are supported here`);
+      throw new Error(
+        `env ${e.name}: only value and fieldRef spec.nodeName/status.podIP/status.hostIP are supported here`,
+      );
     const r = spawnSync('ip', ['-n', this.options.netns, '-j', '-4', 'addr', 'show', 'dev', 'eth0'], {
       encoding: 'utf8',
     });
