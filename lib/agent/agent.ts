@@ -30,6 +30,7 @@ import type { Member } from './membership';
 import { discoverNode, nodeNameOf, nodeNameProblem, type IdentityOptions } from './node-identity';
 import { keepalivedArgs, statePaths, type StatePaths } from './paths';
 import { releaseWithIp, releaseWithKeepalived, vipsHeld } from './release';
+import { nodesCachePath, nodesCacheText, readNodesCache } from './nodes-cache';
 import { Reloader } from './reloader';
 import { nodeScriptFs, scriptIssues, type ScriptFs } from './script-check';
 import { isStartedLine } from './state-log';
@@ -91,6 +92,11 @@ export interface AgentDeps {
   readonly discover?: (options: ClusterNodesOptions) => Promise<ClusterNodes | { reason: string }>;
   /** @default JOIN_WAIT_MS */
   readonly joinWaitMs?: number;
+  /**
+   * Reads a small file of the state directory (the nodes kept for a restart).
+   * @default - a bounded read of the real file
+   */
+  readonly readFile?: (path: string) => string;
 }
 
 /** Command-line options of the agent. */
@@ -166,9 +172,11 @@ async function startDiscovery(
   node: NodeIdentity,
   options: AgentOptions,
   deps: AgentDeps,
-): Promise<ClusterNodes | undefined | string> {
+): Promise<{ discovery: ClusterNodes; initial: Member[] | undefined } | undefined | string> {
   if (!readsClusterNodes(settings)) return undefined;
   const unicast = settings.peers === 'clusterUnicast';
+  const dir = statePaths(options.stateDir).dir;
+  const cached = readNodesCache(dir, deps.readFile);
   const found = await (deps.discover ?? discoverClusterNodes)({
     env: deps.env,
     ...(options.serviceAccountDir !== undefined && { serviceAccountDir: options.serviceAccountDir }),
@@ -178,9 +186,11 @@ async function startDiscovery(
     family: familyOfText(settings.virtualIps[0] ?? '0.0.0.0'),
     log: deps.log,
     logError: deps.logError,
-    whileUnlisted: unicast
-      ? 'no node listed yet, so keepalived waits for the list (unicast needs the peers)'
-      : "no node listed yet, so the node name's hash ranks this node until the list comes",
+    whileUnlisted: cached
+      ? `no node listed yet, so this node runs with the ${cached.length} node(s) it listed before it restarted (${nodesCachePath(dir)}) until the list comes`
+      : unicast
+        ? 'no node listed yet, so keepalived waits for the list (unicast needs the peers)'
+        : "no node listed yet, so the node name's hash ranks this node until the list comes",
   });
   if ('reason' in found) {
     if (unicast)
@@ -191,12 +201,24 @@ async function startDiscovery(
     return undefined;
   }
   if (unicast) {
-    if (found.current() === undefined) await found.listed();
+    if (found.current() === undefined && cached === undefined) await found.listed();
     // The others add this node to their unicast peers when they list its pod, about when it did;
     // a keepalived started before their reload hears no advert and takes their groups too.
     await new Promise((r) => setTimeout(r, deps.joinWaitMs ?? JOIN_WAIT_MS));
   }
-  return found;
+  return { discovery: found, initial: found.current() ?? cached };
+}
+
+/** Keeps the nodes last listed in the state directory, for a restart while the API is away. */
+function keepNodes(paths: StatePaths, members: readonly Member[], deps: AgentDeps): void {
+  try {
+    (deps.writeFile ?? ((p, t) => writeFileAtomic(p, t)))(nodesCachePath(paths.dir), nodesCacheText(members));
+  } catch (error) {
+    if (!(error instanceof WriteError)) throw error;
+    deps.logError(
+      `ipfailover agent: could not keep the nodes in ${error.path}: ${error.reason}; a restart while the API is away starts without them`,
+    );
+  }
 }
 
 /** Validates the environment, the scripts and the node, and renders the config; a reason on failure. */
@@ -219,9 +241,10 @@ async function prepare(options: AgentOptions, deps: AgentDeps): Promise<Prepared
   if (!interfaceFound) {
     return `'${ENV_NAMES.networkInterface}' ${JSON.stringify(settings.networkInterface)} is not an interface of this node; set it to the node's interface (br-ex on OVN-Kubernetes)`;
   }
-  const discovery = await startDiscovery(settings, node, options, deps);
-  if (typeof discovery === 'string') return discovery;
-  const members = discovery?.current();
+  const started = await startDiscovery(settings, node, options, deps);
+  if (typeof started === 'string') return started;
+  const discovery = started?.discovery;
+  const members = started?.initial;
   const rendered = renderKeepalivedConf(settings, {
     ...node,
     ...(members !== undefined && { nodes: instanceNodes(members, node.name) }),
@@ -341,6 +364,7 @@ function followNodes(prepared: Prepared, paths: StatePaths, deps: AgentDeps): Re
     logError: deps.logError,
   });
   discovery.onChange((members) => {
+    keepNodes(paths, members, deps);
     const rendered = renderKeepalivedConf(settings, { ...node, nodes: instanceNodes(members, node.name) });
     if (!rendered.ok) {
       deps.logError(
@@ -395,6 +419,8 @@ async function runLocked(
     logError: deps.logError,
   });
   const reloader = followNodes(prepared, paths, deps);
+  const listed = prepared.discovery?.current();
+  if (listed !== undefined) keepNodes(paths, listed, deps);
   const keepalived = { spawn: deps.spawn, command, args: keepalivedArgs(paths) };
   const exit = await supervise({
     ...keepalived,

@@ -50,13 +50,16 @@ class FakeNodes implements ClusterNodes {
   }
 }
 
-function world(env: Record<string, string>, discovered: FakeNodes | { reason: string }) {
+function world(
+  env: Record<string, string>,
+  discovered: FakeNodes | { reason: string },
+  files = new Map<string, string>(),
+) {
   const host = new FakeHost();
   const child = new FakeChild();
   const signals = new EventEmitter();
   const out: string[] = [];
   const err: string[] = [];
-  const files = new Map<string, string>();
   let spawned = 0;
   const deps: AgentDeps = {
     env,
@@ -70,6 +73,11 @@ function world(env: Record<string, string>, discovered: FakeNodes | { reason: st
     log: (l) => out.push(l),
     logError: (l) => err.push(l),
     writeFile: (p, t) => files.set(p, t),
+    readFile: (p) => {
+      const text = files.get(p);
+      if (text === undefined) throw new Error(`ENOENT ${p}`);
+      return text;
+    },
     scriptFs: new FakeFs(),
     lock: new FakeLocks().lock,
     processes: new FakeProcesses(),
@@ -202,6 +210,42 @@ test('the node name from the downward API (IPFAILOVER_NODE_NAME) names this node
   await tick();
   expect(nodes.asked?.self).toBe('ip-10-0-0-1.ec2.internal');
   expect(w.files.get('/s/keepalived.conf')).toMatch(/among 2 nodes/);
+  w.child.exit(0);
+  await done;
+});
+
+test('the nodes listed are kept in the state directory; a restart while the API is away starts with them', async () => {
+  const nodes = new FakeNodes(THREE.slice(0, 2));
+  const w = world({ ...ENV, IPFAILOVER_PEERS: 'clusterUnicast' }, nodes);
+  const done = runAgent({ stateDir: '/s' }, w.deps);
+  await tick(150);
+  expect(JSON.parse(w.files.get('/s/nodes.json')!)).toEqual({ nodes: THREE.slice(0, 2) });
+  nodes.set(THREE);
+  await tick();
+  expect(JSON.parse(w.files.get('/s/nodes.json')!)).toEqual({ nodes: THREE });
+  w.child.exit(1);
+  await done;
+
+  // Restarted with the same state directory; the API does not answer: the nodes kept, not a wait.
+  const away = new FakeNodes();
+  const again = world({ ...ENV, IPFAILOVER_PEERS: 'clusterUnicast' }, away, w.files);
+  const restarted = runAgent({ stateDir: '/s' }, again.deps);
+  await tick(150);
+  expect(again.spawned()).toBe(1);
+  expect(again.files.get('/s/keepalived.conf')).toContain('unicast_peer {\n    192.0.2.2\n    192.0.2.3\n  }');
+  expect(away.asked?.whileUnlisted).toBe(
+    'no node listed yet, so this node runs with the 3 node(s) it listed before it restarted (/s/nodes.json) until the list comes',
+  );
+  again.child.exit(0);
+  await restarted;
+});
+
+test('a kept file that does not pass is ignored: cluster ranks by the hash', async () => {
+  const files = new Map([['/s/nodes.json', '{"nodes":[{"name":"w}"}]}']]);
+  const w = world(ENV, new FakeNodes(), files);
+  const done = runAgent({ stateDir: '/s' }, w.deps);
+  await tick();
+  expect(w.files.get('/s/keepalived.conf')).toMatch(/by the node name's hash/);
   w.child.exit(0);
   await done;
 });

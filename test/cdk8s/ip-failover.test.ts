@@ -205,9 +205,12 @@ describe("the docs' example Deployment", () => {
     container.ports[0].name = 'metrics';
     env.push({ name: 'IPFAILOVER_LISTEN_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
     container.readinessProbe = { httpGet: { path: '/readyz', port: 63000 }, periodSeconds: 2 };
-    // The nodes from the cluster (peers 'cluster'): the pod's API token and its node's name.
+    // The nodes from the cluster (peers 'cluster'): the pod's API token, its node's name, and an
+    // emptyDir state directory that keeps the nodes last listed across a container's restarts.
     expected.spec.template.spec.automountServiceAccountToken = true;
     env.push({ name: 'IPFAILOVER_NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
+    container.volumeMounts.push({ name: 'state', mountPath: '/var/lib/ipfailover' });
+    expected.spec.template.spec.volumes.push({ name: 'state', emptyDir: {} });
     return { expected, env };
   }
 

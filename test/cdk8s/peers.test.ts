@@ -61,6 +61,12 @@ describe('by default: the nodes from the cluster, VRRP multicast', () => {
   test("the pod gets its token and its node's name; the agent is told to read the cluster", () => {
     const { pod, env } = podOf(objects);
     expect(pod.automountServiceAccountToken).toBe(true);
+    // The nodes last listed outlive a container's restart: an emptyDir at the image's state dir.
+    expect(pod.volumes).toContainEqual({ name: 'state', emptyDir: {} });
+    expect((pod.containers as Array<{ volumeMounts: unknown[] }>)[0]!.volumeMounts).toContainEqual({
+      name: 'state',
+      mountPath: '/var/lib/ipfailover',
+    });
     expect(env).toContainEqual({ name: 'IPFAILOVER_PEERS', value: 'cluster' });
     expect(env).toContainEqual({
       name: 'IPFAILOVER_NODE_NAME',
@@ -88,6 +94,7 @@ test.each([
   expect(objects.filter((o) => o.metadata.name === 'edge-peers')).toEqual([]);
   const { pod, env } = podOf(objects);
   expect(pod.automountServiceAccountToken).toBe(false);
+  expect((pod.volumes as Array<{ name: string }>).map((v) => v.name)).not.toContain('state');
   expect(env.map((e) => e.name)).not.toContain('IPFAILOVER_PEERS');
   expect(env.map((e) => e.name)).not.toContain('IPFAILOVER_NODE_NAME');
 });

@@ -191,6 +191,32 @@ suite(`peers from the cluster, on three network-namespace nodes${reason ? ` (ski
     console.log(`a node joins: ${after.filter((h) => h === 2).length} groups moved to it, ${moved} between the others`);
   }, 120_000);
 
+  test('a container restarted while the API is down starts with the nodes it kept (unicast: its peers)', async () => {
+    for (const i of [0, 1, 2]) {
+      for (const chain of ['INPUT', 'OUTPUT'])
+        cluster.exec(i, 'iptables', '-w', '5', '-I', chain, '-d', '224.0.0.0/4', '-j', 'DROP');
+      await api.addPod(podOf(i));
+    }
+    const agents = [0, 1, 2].map((i) => start(i, env('clusterUnicast')));
+    await waitFor('the exact placement', () => holders(cluster).join() === firstChoices([0, 1, 2]).join(), 30_000);
+    const before = configOf(2);
+    await api.send({ op: 'pause' });
+    agents[2]!.child.kill('SIGTERM');
+    expect(await agents[2]!.exited).toBe(0);
+    const again = start(2, env('clusterUnicast'));
+    await waitFor(
+      'node4 has its groups back',
+      () => holders(cluster).join() === firstChoices([0, 1, 2]).join(),
+      30_000,
+    );
+    expect(configOf(2)).toBe(before);
+    expect(again.lines.filter((l) => l.includes('cannot list the instance'))).toEqual([
+      expect.stringMatching(
+        /runs with the 3 node\(s\) it listed before it restarted \(.*nodes\.json\) until the list comes/,
+      ),
+    ]);
+  }, 120_000);
+
   test('the API down at start: the name hash, one line; back: exact ranks; down later: nothing changes', async () => {
     for (const i of [0, 1, 2]) await api.addPod(podOf(i));
     await api.send({ op: 'pause' });

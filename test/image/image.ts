@@ -253,6 +253,12 @@ export class Pod {
       mkdirSync(dir, { recursive: true });
       return dir;
     }
+    if (volume.emptyDir) {
+      // The kubelet makes an emptyDir world-writable, so the image's user can write to it.
+      mkdirSync(dir, { recursive: true });
+      chmodSync(dir, 0o777);
+      return dir;
+    }
     if (volume.configMap) {
       mkdirSync(dir, { recursive: true, mode: 0o755 });
       const cm = this.options.configMaps[volume.configMap.name];
@@ -278,7 +284,9 @@ export class Pod {
       configMapVolume(dir, data, items, volume.projected.defaultMode ?? 0o644);
       return dir;
     }
-    throw new Error(`volume ${volume.name}: only hostPath, configMap and projected ConfigMaps are supported here`);
+    throw new Error(
+      `volume ${volume.name}: only hostPath, emptyDir, configMap and projected ConfigMaps are supported here`,
+    );
   }
 
   /**

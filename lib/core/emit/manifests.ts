@@ -23,7 +23,7 @@ import {
   sccRoleBindingName,
   scriptsConfigMapName,
 } from '../model/object-names';
-import { NODE_NAME_ENV, SCRIPTS_MOUNT_PATH } from '../model/pod-layout';
+import { NODE_NAME_ENV, SCRIPTS_MOUNT_PATH, STATE_DIR } from '../model/pod-layout';
 import { readsClusterNodes } from '../env/setting-rules';
 import { inlineScriptData } from '../rules/script-source';
 import { toEnv } from '../env/env-contract';
@@ -44,6 +44,12 @@ export const HOST_VOLUMES = [
   { name: 'host-slash', hostPath: { path: '/' } },
   { name: 'etc-sysconfig', hostPath: { path: '/etc/sysconfig' } },
 ] as const;
+
+/**
+ * Where the agent reads its nodes from the cluster, an `emptyDir` at the image's state directory:
+ * a container restarted while the API does not answer starts with the nodes it last listed.
+ */
+const STATE_VOLUME = { name: 'state', emptyDir: {} } as const;
 
 /** The volume at {@link SCRIPTS_MOUNT_PATH}: inline scripts and keys of the user's ConfigMaps. */
 const CONFIG_VOLUME = 'config-volume';
@@ -206,6 +212,7 @@ function deployment(plan: InstancePlan, scripts: IVolume | undefined): KubeObjec
               volumeMounts: [
                 ...HOST_MOUNTS,
                 ...(scripts ? [{ name: scripts.name, mountPath: SCRIPTS_MOUNT_PATH }] : []),
+                ...(discovery ? [{ name: STATE_VOLUME.name, mountPath: STATE_DIR }] : []),
               ],
               env: [
                 ...toEnv(plan.settings).map((v) => ({ ...v })),
@@ -222,7 +229,7 @@ function deployment(plan: InstancePlan, scripts: IVolume | undefined): KubeObjec
               readinessProbe: { httpGet: { path: AGENT_PATHS.ready, port }, periodSeconds: 2 },
             },
           ],
-          volumes: [...HOST_VOLUMES, ...(scripts ? [scripts] : [])],
+          volumes: [...HOST_VOLUMES, ...(scripts ? [scripts] : []), ...(discovery ? [STATE_VOLUME] : [])],
           ...(spec.imagePullSecrets.length > 0 && {
             imagePullSecrets: spec.imagePullSecrets.map((name) => ({ name })),
           }),

@@ -6,6 +6,11 @@ export const SCRIPTS_MOUNT_PATH = '/etc/keepalive';
 export const CHECK_SCRIPT_FILE = 'check.sh';
 /** File name of an inline notify script inside {@link SCRIPTS_MOUNT_PATH}. */
 export const NOTIFY_SCRIPT_FILE = 'notify.sh';
+/**
+ * The image's state directory (its entrypoint's `--state-dir`): the config, the pid files and the
+ * nodes last listed, which an `emptyDir` there keeps across a container's restarts.
+ */
+export const STATE_DIR = '/var/lib/ipfailover';
 /** The hostPort base; each instance uses `63000 + vrrpIdOffset`, as `oc adm ipfailover` did. */
 export const HOST_PORT_BASE = 63000;
 /**
