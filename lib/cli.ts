@@ -3,17 +3,16 @@
  * The `ipfailover` command. Each subcommand lives in its own file under `cli/`; this file only
  * declares them and maps their exit codes.
  */
-import { hostname } from 'node:os';
 import { Command } from 'commander';
-import { execRunner } from './agent/exec';
 import { agentCommand } from './cli/agent';
+import { nodeProcessIo, processIo } from './cli/io';
 import { runPlan } from './cli/plan';
 import { runRemove } from './cli/remove';
 import { runRender } from './cli/render';
 import { DEFAULT_TIMEOUT_SECONDS, runStatus } from './cli/status';
 import { packageVersion } from './cli/version';
 
-const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+const io = processIo();
 
 /** Builds the command tree; exported so tests can inspect it without running anything. */
 export function buildProgram(): Command {
@@ -46,7 +45,7 @@ export function buildProgram(): Command {
     .option('--address <ip>', "this node's address (default: read from the interface)")
     .option('--node-name <name>', "this node's name (default: the host name)")
     .action(async (options: { address?: string; nodeName?: string }) => {
-      process.exitCode = await runRender(options, { ...io, run: execRunner, hostname: hostname() });
+      process.exitCode = await runRender(options, nodeProcessIo());
     });
 
   program
@@ -85,7 +84,7 @@ export function buildProgram(): Command {
     .command('remove')
     .description('delete the VRRP firewall rule and release the VIPs on this node (idempotent)')
     .action(async () => {
-      process.exitCode = await runRemove({ ...io, run: execRunner });
+      process.exitCode = await runRemove(nodeProcessIo());
     });
   return program;
 }

@@ -27,7 +27,7 @@ import { listenAddressOf, startEndpoints, type ServeFn } from './endpoints';
 import { clearLeftovers, procTable, type ProcessTable } from './leftover';
 import { discoverClusterNodes, type ClusterNodes, type ClusterNodesOptions } from './cluster-nodes';
 import type { Member } from './membership';
-import { discoverNode, nodeNameOf, nodeNameProblem, type IdentityOptions } from './node-identity';
+import { identifyNode, type IdentityOptions } from './node-identity';
 import { keepalivedArgs, statePaths, type StatePaths } from './paths';
 import { releaseWithIp, releaseWithKeepalived, vipsHeld } from './release';
 import { nodesCachePath, nodesCacheText, readNodesCache } from './nodes-cache';
@@ -229,15 +229,9 @@ async function prepare(options: AgentOptions, deps: AgentDeps): Promise<Prepared
   // keepalived would start without a script it cannot run and take the VIPs unchecked.
   const scripts = scriptIssues(settings, deps.scriptFs ?? nodeScriptFs);
   if (scripts.length > 0) return shortReason(scripts);
-  const named = nodeNameOf(options, deps.env, deps.hostname);
-  const badName = nodeNameProblem(named.name, named.source);
-  if (badName) return badName;
-  const { node, interfaceFound } = await discoverNode(
-    deps.run,
-    settings,
-    { ...options, nodeName: named.name },
-    deps.hostname,
-  );
+  const identified = await identifyNode(deps.run, settings, options, deps.env, deps.hostname);
+  if ('reason' in identified) return identified.reason;
+  const { node, interfaceFound } = identified;
   if (!interfaceFound) {
     return `'${ENV_NAMES.networkInterface}' ${JSON.stringify(settings.networkInterface)} is not an interface of this node; set it to the node's interface (br-ex on OVN-Kubernetes)`;
   }

@@ -57,13 +57,12 @@ export function nodeNameProblem(name: string, source: NodeNameSource): string | 
 }
 
 /** Reads the interface (unless an address is given) and combines it with the node name. */
-export async function discoverNode(
+async function discoverNode(
   run: Runner,
   settings: AgentSettings,
   options: IdentityOptions,
-  hostname: string,
+  name: string,
 ): Promise<DiscoveredNode> {
-  const name = options.nodeName ?? hostname;
   const addresses = await interfaceAddresses(run, settings.networkInterface);
   const found = addresses !== undefined;
   if (options.address !== undefined) return { node: { address: options.address, name }, interfaceFound: found };
@@ -71,4 +70,22 @@ export async function discoverNode(
   const address =
     addresses && nodeAddressOf(addresses, { family, vips: settings.virtualIps, peers: settings.unicastPeers });
   return { node: address === undefined ? { name } : { address, name }, interfaceFound: found };
+}
+
+/**
+ * This node as the agent and `render` both see it: its name ({@link nodeNameOf}, checked) and
+ * its address on the VRRP interface; or why the name cannot be used. What a missing interface
+ * or address means is the caller's policy: the agent refuses, `render` guesses and says so.
+ */
+export async function identifyNode(
+  run: Runner,
+  settings: AgentSettings,
+  options: IdentityOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  hostname: string,
+): Promise<DiscoveredNode | { readonly reason: string }> {
+  const named = nodeNameOf(options, env, hostname);
+  const badName = nodeNameProblem(named.name, named.source);
+  if (badName !== undefined) return { reason: badName };
+  return discoverNode(run, settings, options, named.name);
 }

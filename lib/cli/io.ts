@@ -2,7 +2,8 @@
  * Where the `ipfailover` commands read and write. `cli.ts` passes the real process; tests pass
  * captures, so they read what a user would see.
  */
-import type { Runner } from '../agent/exec';
+import { hostname } from 'node:os';
+import { execRunner, type Runner } from '../agent/exec';
 
 /** An output stream: a terminal, a pipe, or a test's capture. */
 export interface Output {
@@ -22,4 +23,14 @@ export interface CommandIo {
 /** The IO of a command that also runs programs on the node (`ip`, `iptables`). */
 export interface NodeCommandIo extends CommandIo {
   readonly run: Runner;
+}
+
+/** The real process's streams and environment: what `cli.ts` passes to every command. */
+export function processIo(): CommandIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+}
+
+/** The real process and node (`ip`, `iptables` run for real; the host name): the node commands' IO. */
+export function nodeProcessIo(): NodeCommandIo & { readonly hostname: string } {
+  return { ...processIo(), run: execRunner, hostname: hostname() };
 }

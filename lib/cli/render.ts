@@ -8,7 +8,7 @@
 import { formatIssue } from '../core/model/issues';
 import { renderKeepalivedConf } from '../core/node/keepalived-conf';
 import { loadSettings, shortReason } from '../agent/environment';
-import { discoverNode, nodeNameOf, nodeNameProblem, type IdentityOptions } from '../agent/node-identity';
+import { identifyNode, type IdentityOptions } from '../agent/node-identity';
 import { nodeScriptFs, scriptIssues, type ScriptFs } from '../agent/script-check';
 import { EXIT_CONFIG } from '../agent/exit-codes';
 import type { NodeCommandIo } from './io';
@@ -34,18 +34,12 @@ export async function runRender(options: RenderCliOptions, io: RenderIo): Promis
     io.stderr.write(`ipfailover render: ${loaded.reason}\n`);
     return EXIT_CONFIG;
   }
-  const named = nodeNameOf(options, io.env, io.hostname);
-  const badName = nodeNameProblem(named.name, named.source);
-  if (badName !== undefined) {
-    io.stderr.write(`ipfailover render: ${badName}\n`);
+  const identified = await identifyNode(io.run, loaded.settings, options, io.env, io.hostname);
+  if ('reason' in identified) {
+    io.stderr.write(`ipfailover render: ${identified.reason}\n`);
     return EXIT_CONFIG;
   }
-  const { node, interfaceFound } = await discoverNode(
-    io.run,
-    loaded.settings,
-    { ...options, nodeName: named.name },
-    io.hostname,
-  );
+  const { node, interfaceFound } = identified;
   const rendered = renderKeepalivedConf(loaded.settings, node);
   if (!rendered.ok) {
     io.stderr.write(`ipfailover render: ${shortReason(rendered.issues)}\n`);
