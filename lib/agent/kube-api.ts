@@ -171,6 +171,15 @@ export function podSummary(object: unknown): PodSummary | undefined {
 }
 
 /** A Status object's message and code, for errors. */
+/** The JSON a body carries, or `undefined` when it is not JSON (a proxy's HTML page, a cut answer). */
+function jsonOf(chunks: readonly Buffer[]): unknown {
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
 function statusOf(object: unknown): { message: string; code?: number; reason?: string } {
   if (!isRecord(object)) return { message: 'no Status' };
   const code = typeof object.code === 'number' ? object.code : undefined;
@@ -290,12 +299,7 @@ export class KubeApi {
         });
         res.on('error', (error) => finish(error));
         res.on('end', () => {
-          let body: unknown;
-          try {
-            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          } catch {
-            body = undefined;
-          }
+          const body = jsonOf(chunks);
           const status = res.statusCode ?? 0;
           if (status !== 200) {
             finish(new KubeApiError(httpProblem(status, statusOf(body).message), status));
@@ -394,12 +398,7 @@ export class KubeApi {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.length < 64 && chunks.push(c));
           res.on('end', () => {
-            let body: unknown;
-            try {
-              body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-            } catch {
-              body = undefined;
-            }
+            const body = jsonOf(chunks);
             if (status === 410) done('expired');
             else done(new KubeApiError(httpProblem(status, statusOf(body).message), status));
           });

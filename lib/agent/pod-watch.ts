@@ -5,19 +5,10 @@
  * jittered delay. It never gives up: the agent serves on with what it last knew, and is told
  * only when the API server becomes unreachable and when it is back.
  */
-import { KubeApiError, type PodEvent, type PodList, type PodSummary, type WatchEnd } from './kube-api';
+import { KubeApiError, type KubeApi, type PodSummary } from './kube-api';
 
 /** The part of the API client the loop uses. */
-export interface PodSource {
-  listPods(selector: string): Promise<PodList>;
-  watchPods(
-    selector: string,
-    resourceVersion: string,
-    onEvent: (event: PodEvent) => void,
-    signal?: AbortSignal,
-    onOpen?: () => void,
-  ): Promise<WatchEnd>;
-}
+export type PodSource = Pick<KubeApi, 'listPods' | 'watchPods'>;
 
 /** First and longest delay between retries. */
 export interface Backoff {
