@@ -98,10 +98,23 @@ suite(`peers from the cluster, on three network-namespace nodes${reason ? ` (ski
   const configOf = (i: number): string => readFileSync(join(cluster.stateRoot, `n${i}`, 'keepalived.conf'), 'utf8');
   const reloads = (a: Agent): string[] => a.lines.filter((l) => l.includes('reloading keepalived'));
 
+  /** Waits until every group is on its first choice among `nodes`. */
+  const exactPlacement = (nodes: readonly number[], timeoutMs = 30_000): Promise<void> =>
+    waitFor('the exact placement', () => holders(cluster).join() === firstChoices(nodes).join(), timeoutMs);
+
+  /** A network that drops multicast (many clouds do), with the three nodes' pods listed. */
+  async function dropMulticastAndListPods(): Promise<void> {
+    for (const i of [0, 1, 2]) {
+      for (const chain of ['INPUT', 'OUTPUT'])
+        cluster.exec(i, 'iptables', '-w', '5', '-I', chain, '-d', '224.0.0.0/4', '-j', 'DROP');
+      await api.addPod(podOf(i));
+    }
+  }
+
   test('multicast, names that collide under the hash: 4-4-4, each group on its first choice', async () => {
     for (const i of [0, 1, 2]) await api.addPod(podOf(i));
     const agents = [0, 1, 2].map((i) => start(i, env('cluster')));
-    await waitFor('the exact placement', () => holders(cluster).join() === firstChoices([0, 1, 2]).join(), 30_000);
+    await exactPlacement([0, 1, 2]);
     await new Promise((r) => setTimeout(r, 1500)); // stable, not a transient
     expect(perNode(cluster)).toEqual([4, 4, 4]);
     expect(holders(cluster)).toEqual(firstChoices([0, 1, 2]));
@@ -113,13 +126,9 @@ suite(`peers from the cluster, on three network-namespace nodes${reason ? ` (ski
   }, 90_000);
 
   test('automatic unicast where multicast is dropped: 4-4-4; a node lost and back changes no survivor', async () => {
-    for (const i of [0, 1, 2]) {
-      for (const chain of ['INPUT', 'OUTPUT'])
-        cluster.exec(i, 'iptables', '-w', '5', '-I', chain, '-d', '224.0.0.0/4', '-j', 'DROP');
-      await api.addPod(podOf(i));
-    }
+    await dropMulticastAndListPods();
     const agents = [0, 1, 2].map((i) => start(i, env('clusterUnicast')));
-    await waitFor('the exact placement', () => holders(cluster).join() === firstChoices([0, 1, 2]).join(), 30_000);
+    await exactPlacement([0, 1, 2]);
     expect(perNode(cluster)).toEqual([4, 4, 4]);
     expect(configOf(0)).toContain('unicast_peer {\n    192.0.2.2\n    192.0.2.3\n  }');
     const before = [0, 1, 2].map(configOf);
@@ -192,13 +201,9 @@ suite(`peers from the cluster, on three network-namespace nodes${reason ? ` (ski
   }, 120_000);
 
   test('a container restarted while the API is down starts with the nodes it kept (unicast: its peers)', async () => {
-    for (const i of [0, 1, 2]) {
-      for (const chain of ['INPUT', 'OUTPUT'])
-        cluster.exec(i, 'iptables', '-w', '5', '-I', chain, '-d', '224.0.0.0/4', '-j', 'DROP');
-      await api.addPod(podOf(i));
-    }
+    await dropMulticastAndListPods();
     const agents = [0, 1, 2].map((i) => start(i, env('clusterUnicast')));
-    await waitFor('the exact placement', () => holders(cluster).join() === firstChoices([0, 1, 2]).join(), 30_000);
+    await exactPlacement([0, 1, 2]);
     const before = configOf(2);
     await api.send({ op: 'pause' });
     agents[2]!.child.kill('SIGTERM');
@@ -231,7 +236,7 @@ suite(`peers from the cluster, on three network-namespace nodes${reason ? ` (ski
       expect(a.lines.join('\n')).toMatch(/by the node name's hash/);
     }
     await api.send({ op: 'resume' });
-    await waitFor('the exact placement', () => holders(cluster).join() === firstChoices([0, 1, 2]).join(), 60_000);
+    await exactPlacement([0, 1, 2], 60_000);
     for (const a of agents) expect(a.lines).toContain('ipfailover: the Kubernetes API answers again');
     await api.send({ op: 'pause' });
     await waitFor(
