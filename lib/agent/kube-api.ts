@@ -69,12 +69,19 @@ export interface PodSummary {
   readonly addresses: readonly string[];
   /** The pod is being deleted (it still counts until it is gone). */
   readonly deleting: boolean;
+  /** When the pod was created (`metadata.creationTimestamp`, ms since the epoch, the API server's clock). */
+  readonly created?: number;
 }
 
 /** A page of pods and the resource version to watch from. */
 export interface PodList {
   readonly pods: readonly PodSummary[];
   readonly resourceVersion: string;
+  /**
+   * The API server's time when it answered (its `Date` header, ms since the epoch), so pod ages
+   * are read on one clock, not the node's against the server's; absent when it sent none.
+   */
+  readonly serverTime?: number;
 }
 
 /** A change the watch reports. */
@@ -143,6 +150,14 @@ function ipsOf(list: unknown): string[] {
     : [];
 }
 
+/** A timestamp the API server wrote (RFC 3339, or an HTTP date) in ms since the epoch; `undefined` when it is none. */
+function timeOf(value: unknown): number | undefined {
+  const text = str(value);
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
 /** The fields the agent reads from a pod object; `undefined` when it is not a pod. */
 export function podSummary(object: unknown): PodSummary | undefined {
   if (!isRecord(object) || !isRecord(object.metadata)) return undefined;
@@ -160,6 +175,7 @@ export function podSummary(object: unknown): PodSummary | undefined {
   ].filter((ip) => ipaddr.isValid(ip));
   const nodeName = str(spec.nodeName);
   const phase = str(status.phase);
+  const created = timeOf(metadata.creationTimestamp);
   return {
     uid,
     name,
@@ -167,6 +183,7 @@ export function podSummary(object: unknown): PodSummary | undefined {
     ...(phase ? { phase } : {}),
     addresses: [...new Set(addresses)],
     deleting: metadata.deletionTimestamp !== undefined && metadata.deletionTimestamp !== null,
+    ...(created !== undefined && { created }),
   };
 }
 
@@ -277,8 +294,11 @@ export class KubeApi {
     return `/api/v1/namespaces/${encodeURIComponent(this.endpoint.namespace)}/pods?${params.toString()}`;
   }
 
-  /** One GET whose JSON body is at most `maxBytes`; rejects with a {@link KubeApiError}. */
-  private getJson(path: string): Promise<unknown> {
+  /**
+   * One GET whose JSON body is at most `maxBytes`, with the server's time; rejects with a
+   * {@link KubeApiError}.
+   */
+  private getJson(path: string): Promise<{ body: unknown; serverTime: number | undefined }> {
     return new Promise((resolve, reject) => {
       let options: RequestOptions;
       try {
@@ -307,7 +327,7 @@ export class KubeApi {
             finish(new KubeApiError('the answer is not JSON'));
           } else {
             clearTimeout(deadline);
-            resolve(body);
+            resolve({ body, serverTime: timeOf(res.headers.date) });
           }
         });
       });
@@ -326,10 +346,13 @@ export class KubeApi {
     const pods: PodSummary[] = [];
     let cont: string | undefined;
     let resourceVersion = '';
+    let serverTime: number | undefined;
     do {
-      const body = await this.getJson(
+      const page = await this.getJson(
         this.podsPath(selector, { limit: String(PAGE_SIZE), ...(cont && { continue: cont }) }),
       );
+      const { body } = page;
+      serverTime = page.serverTime ?? serverTime;
       if (!isRecord(body) || !Array.isArray(body.items) || !isRecord(body.metadata))
         throw new KubeApiError('the answer is not a PodList');
       for (const item of body.items) {
@@ -340,7 +363,7 @@ export class KubeApi {
       resourceVersion = str(body.metadata.resourceVersion) ?? resourceVersion;
       cont = str(body.metadata.continue) || undefined;
     } while (cont !== undefined);
-    return { pods, resourceVersion };
+    return { pods, resourceVersion, ...(serverTime !== undefined && { serverTime }) };
   }
 
   /**

@@ -121,7 +121,12 @@ describe('podSummary', () => {
       phase: 'Running',
       addresses: ['192.0.2.1'],
       deleting: false,
+      created: Date.parse(pod.metadata.creationTimestamp as string),
     });
+    // An unreadable creation time is left out, not NaN.
+    expect(podSummary({ metadata: { uid: 'u', name: 'n', creationTimestamp: 'yesterday' } })).not.toHaveProperty(
+      'created',
+    );
     expect(podSummary({ metadata: { name: 'x' } })).toBeUndefined();
     expect(podSummary('pod')).toBeUndefined();
     expect(
@@ -139,6 +144,9 @@ describe('KubeApi against the stand-in', () => {
     expect(list.pods).toHaveLength(230);
     expect(new Set(list.pods.map((p) => p.nodeName)).size).toBe(230);
     expect(list.resourceVersion).toBe(String(1000 + 231));
+    // The server's time of the answer (its Date header, to the second) and each pod's creation.
+    expect(Math.abs(list.serverTime! - Date.now())).toBeLessThan(2000);
+    expect(list.pods.every((p) => p.created !== undefined && Math.abs(p.created - list.serverTime!) < 2000)).toBe(true);
     expect(standIn.stats.lists).toBe(3); // pages of 100
   });
 

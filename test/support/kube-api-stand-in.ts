@@ -121,6 +121,8 @@ export interface PodSpec {
   /** The node's address: with hostNetwork, the pod's IP and its host IP. */
   readonly ip?: string;
   readonly phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+  /** How long ago (on the server's clock) the pod was created. @default 0: now */
+  readonly createdSecondsAgo?: number;
 }
 
 type Pod = Record<string, unknown> & {
@@ -163,6 +165,11 @@ export interface StandInOptions {
   readonly bookmarkMs?: number;
   /** Caps a watch's `timeoutSeconds` (ms), so tests see watches end and start again. @default none */
   readonly maxWatchMs?: number;
+  /**
+   * How far the server's clock is ahead of this machine's (ms), for its `Date` headers and the
+   * times it writes into pods, so tests see a node whose clock differs from the server's. @default 0
+   */
+  readonly clockAheadMs?: number;
 }
 
 function status(code: number, reason: string, message: string): Record<string, unknown> {
@@ -283,7 +290,10 @@ export class KubeApiStandIn {
         uid: randomUUID(),
         resourceVersion: '',
         labels: { ...spec.labels },
-        creationTimestamp: new Date().toISOString(),
+        // Seconds, as the API server writes it.
+        creationTimestamp: new Date(this.now() - (spec.createdSecondsAgo ?? 0) * 1000)
+          .toISOString()
+          .replace(/\.\d+Z$/, 'Z'),
         // What a real pod carries and the agent must skip: managed fields, owner references.
         ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${spec.name}-rs`, uid: randomUUID() }],
         managedFields: [{ manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1' }],
@@ -331,7 +341,7 @@ export class KubeApiStandIn {
   /** Marks a pod for deletion (MODIFIED with `deletionTimestamp`), as a graceful delete starts. */
   terminatePod(name: string): void {
     const pod = this.byName(name);
-    pod.metadata.deletionTimestamp = new Date().toISOString();
+    pod.metadata.deletionTimestamp = new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z');
     pod.metadata.deletionGracePeriodSeconds = 30;
     this.record('MODIFIED', pod);
   }
@@ -369,8 +379,13 @@ export class KubeApiStandIn {
     w.res.end();
   }
 
+  /** The server's clock. */
+  private now(): number {
+    return Date.now() + (this.options.clockAheadMs ?? 0);
+  }
+
   private reply(res: ServerResponse, code: number, body: unknown): void {
-    res.writeHead(code, { 'Content-Type': 'application/json' });
+    res.writeHead(code, { 'Content-Type': 'application/json', Date: new Date(this.now()).toUTCString() });
     res.end(JSON.stringify(body));
   }
 
@@ -432,7 +447,11 @@ export class KubeApiStandIn {
   private watch(url: URL, selector: Record<string, string>, res: ServerResponse): void {
     this.stats.watches++;
     const from = Number(url.searchParams.get('resourceVersion') ?? '0');
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Transfer-Encoding': 'chunked',
+      Date: new Date(this.now()).toUTCString(),
+    });
     if (from < this.oldestKept) {
       res.end(
         `${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${this.rv})`) })}\n`,
