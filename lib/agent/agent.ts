@@ -14,6 +14,7 @@ import {
   type NodeIdentity,
 } from '../core/node/keepalived-conf';
 import { groupsOf, readsClusterNodes, type AgentSettings } from '../core/env/setting-rules';
+import { preemptionText } from '../core/env/setting-table';
 import { agentPortOf } from '../core/model/agent-endpoints';
 import { INSTANCE_LABEL } from '../core/model/object-names';
 import { familyOfText } from '../core/rules/vip-range';
@@ -26,6 +27,7 @@ import { ensureVrrpRule, removeVrrpRule, type EnsureOutcome } from './iptables';
 import { listenAddressOf, startEndpoints, type ServeFn } from './endpoints';
 import { clearLeftovers, procTable, type ProcessTable } from './leftover';
 import { discoverClusterNodes, type ClusterNodes, type ClusterNodesOptions } from './cluster-nodes';
+import { FORMING_WINDOW_MS, formingSettings } from './forming';
 import type { Member } from './membership';
 import { identifyNode, type IdentityOptions } from './node-identity';
 import { keepalivedArgs, statePaths, type StatePaths } from './paths';
@@ -131,6 +133,11 @@ interface Prepared {
   readonly node: NodeIdentity;
   /** The instance's nodes read from the cluster, while the agent runs; absent with `static`. */
   readonly discovery?: ClusterNodes;
+  /**
+   * While the instance forms (see `forming.ts`): when that ends (local clock), and the settings
+   * keepalived runs with until then.
+   */
+  readonly forming?: { readonly until: number; readonly settings: AgentSettings };
   readonly config: string;
   readonly vrrpIds: readonly number[];
   readonly summary: string;
@@ -186,6 +193,7 @@ async function startDiscovery(
     family: familyOfText(settings.virtualIps[0] ?? '0.0.0.0'),
     log: deps.log,
     logError: deps.logError,
+    ...(deps.clock !== undefined && { clock: deps.clock }),
     whileUnlisted: cached
       ? `no node listed yet, so this node runs with the ${cached.length} node(s) it listed before it restarted (${nodesCachePath(dir)}) until the list comes`
       : unicast
@@ -221,6 +229,22 @@ function keepNodes(paths: StatePaths, members: readonly Member[], deps: AgentDep
   }
 }
 
+/** The forming window the first list showed, if the instance forms and there is a delay to lift; says so. */
+function formingOf(
+  settings: AgentSettings,
+  discovery: ClusterNodes | undefined,
+  deps: AgentDeps,
+): Prepared['forming'] | undefined {
+  const until = discovery?.formingUntil();
+  const lifted = formingSettings(settings);
+  if (until === undefined || lifted === undefined) return undefined;
+  const left = Math.ceil((until - (deps.clock ?? Date.now)()) / 1000);
+  deps.log(
+    `ipfailover: the instance is forming (its pods were all created in the last ${FORMING_WINDOW_MS / 1000} s), so this node takes its groups without a preempt delay for ${left} s, then with ${preemptionText(settings.preemption)}`,
+  );
+  return { until, settings: lifted };
+}
+
 /** Validates the environment, the scripts and the node, and renders the config; a reason on failure. */
 async function prepare(options: AgentOptions, deps: AgentDeps): Promise<Prepared | string> {
   const loaded = loadSettings(deps.env);
@@ -239,7 +263,8 @@ async function prepare(options: AgentOptions, deps: AgentDeps): Promise<Prepared
   if (typeof started === 'string') return started;
   const discovery = started?.discovery;
   const members = started?.initial;
-  const rendered = renderKeepalivedConf(settings, {
+  const forming = formingOf(settings, discovery, deps);
+  const rendered = renderKeepalivedConf(forming?.settings ?? settings, {
     ...node,
     ...(members !== undefined && { nodes: instanceNodes(members, node.name) }),
   });
@@ -258,6 +283,7 @@ async function prepare(options: AgentOptions, deps: AgentDeps): Promise<Prepared
     settings,
     node,
     ...(discovery !== undefined && { discovery }),
+    ...(forming !== undefined && { forming }),
     config: rendered.config,
     vrrpIds: rendered.vrrpIds,
     summary,
@@ -346,10 +372,16 @@ export async function runAgent(options: AgentOptions, deps: AgentDeps): Promise<
 
 /**
  * Follows the instance's nodes: each change renders the config again, and a config that differs
- * reaches keepalived by a reload, which keeps the VIPs the node holds (see `reloader.ts`).
+ * reaches keepalived by a reload, which keeps the VIPs the node holds (see `reloader.ts`). While
+ * the instance forms, configs are rendered without a preempt delay, and one more render when it
+ * has formed brings the delay back.
  */
-function followNodes(prepared: Prepared, paths: StatePaths, deps: AgentDeps): Reloader | undefined {
-  const { discovery, settings, node } = prepared;
+function followNodes(
+  prepared: Prepared,
+  paths: StatePaths,
+  deps: AgentDeps,
+): { reloader: Reloader; stop: () => void } | undefined {
+  const { discovery, settings, node, forming } = prepared;
   if (discovery === undefined) return undefined;
   const reloader = new Reloader({
     running: prepared.config,
@@ -357,18 +389,40 @@ function followNodes(prepared: Prepared, paths: StatePaths, deps: AgentDeps): Re
     log: deps.log,
     logError: deps.logError,
   });
-  discovery.onChange((members) => {
-    keepNodes(paths, members, deps);
-    const rendered = renderKeepalivedConf(settings, { ...node, nodes: instanceNodes(members, node.name) });
+  let formed = forming === undefined;
+  let members = discovery.current();
+  const render = (why: string): void => {
+    const rendered = renderKeepalivedConf(!formed && forming ? forming.settings : settings, {
+      ...node,
+      ...(members !== undefined && { nodes: instanceNodes(members, node.name) }),
+    });
     if (!rendered.ok) {
-      deps.logError(
-        `ipfailover agent: the instance's nodes changed, but ${shortReason(rendered.issues)}; keepalived keeps its config`,
-      );
+      deps.logError(`ipfailover agent: ${why}, but ${shortReason(rendered.issues)}; keepalived keeps its config`);
       return;
     }
-    reloader.request(rendered.config, `nodes now ${memberList(members)}: ${rendered.ranking}`);
+    reloader.request(rendered.config, `${why}: ${rendered.ranking}`);
+  };
+  discovery.onChange((now) => {
+    members = now;
+    keepNodes(paths, now, deps);
+    render(`nodes now ${memberList(now)}`);
   });
-  return reloader;
+  const formedAt =
+    forming &&
+    setTimeout(
+      () => {
+        formed = true;
+        render(`the instance has formed, so ${preemptionText(settings.preemption)} again`);
+      },
+      Math.max(0, forming.until - (deps.clock ?? Date.now)()),
+    );
+  return {
+    reloader,
+    stop: () => {
+      clearTimeout(formedAt);
+      reloader.stop();
+    },
+  };
 }
 
 /** The agent's work once it alone runs the instance on the node. */
@@ -412,7 +466,8 @@ async function runLocked(
     log: deps.log,
     logError: deps.logError,
   });
-  const reloader = followNodes(prepared, paths, deps);
+  const following = followNodes(prepared, paths, deps);
+  const reloader = following?.reloader;
   const listed = prepared.discovery?.current();
   if (listed !== undefined) keepNodes(paths, listed, deps);
   const keepalived = { spawn: deps.spawn, command, args: keepalivedArgs(paths) };
@@ -427,12 +482,12 @@ async function runLocked(
       reloader?.onLine(line);
     },
     onStop: (signal) => {
-      reloader?.stop();
+      following?.stop();
       status.stopping();
       deps.log(`ipfailover: ${signal} received, stopping keepalived so it releases the VIPs`);
     },
   }).finally(() => {
-    reloader?.stop();
+    following?.stop();
     status.exited();
     return endpoints?.close();
   });

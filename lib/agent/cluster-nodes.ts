@@ -7,6 +7,7 @@
  */
 import type { IpFamily } from '../core/rules/vip-range';
 import { inClusterEndpoint, KubeApi, labelSelector, SERVICE_ACCOUNT_DIR } from './kube-api';
+import { formingEnd } from './forming';
 import { Membership, type Member } from './membership';
 import { watchInstancePods, type PodSource, type PodWatch } from './pod-watch';
 
@@ -48,6 +49,11 @@ export interface ClusterNodes {
   onChange(listener: (members: Member[]) => void): void;
   /** Resolves when the pods were listed (at once if they were). */
   listed(): Promise<void>;
+  /**
+   * When the instance stops forming (local clock), as the first list showed it; `undefined`
+   * when it had formed, or before the first list (see `forming.ts`).
+   */
+  formingUntil(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -87,11 +93,13 @@ export async function discoverClusterNodes(options: ClusterNodesOptions): Promis
     );
   };
   let outages = 0;
+  let forming: number | undefined;
   const watch: PodWatch = watchInstancePods({
     source,
     selector: labelSelector(options.labels),
-    onPods: (pods) => {
+    onPods: (pods, listedAt) => {
       const first = !membership.known;
+      if (first) forming = formingEnd(pods, listedAt, (options.clock ?? Date.now)());
       const changed = membership.update(pods);
       scheduleExpiry();
       if (first) firstList();
@@ -120,6 +128,7 @@ export async function discoverClusterNodes(options: ClusterNodesOptions): Promis
     current: () => (membership.known ? membership.members() : undefined),
     onChange: (listener) => listeners.push(listener),
     listed: () => listed,
+    formingUntil: () => forming,
     stop: async () => {
       stopped = true;
       clearTimeout(expiry);

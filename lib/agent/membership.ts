@@ -48,7 +48,7 @@ export interface MembershipOptions {
 const FINISHED = new Set(['Succeeded', 'Failed']);
 
 /** Whether a pod holds its node's place: bound to a node and not finished. */
-function counts(pod: PodSummary): pod is PodSummary & { nodeName: string } {
+export function counts(pod: PodSummary): pod is PodSummary & { nodeName: string } {
   return pod.nodeName !== undefined && !FINISHED.has(pod.phase ?? '');
 }
 

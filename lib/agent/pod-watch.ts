@@ -28,8 +28,8 @@ export const SHORTEST_WATCH_MS = 1000;
 export interface PodWatchOptions {
   readonly source: PodSource;
   readonly selector: string;
-  /** The pods after the first list and after each change. */
-  readonly onPods: (pods: readonly PodSummary[]) => void;
+  /** The pods after each list (with the API server's time of it, if it sent one) and after each change. */
+  readonly onPods: (pods: readonly PodSummary[], listedAt?: number) => void;
   /** Whether the API server answers: called at the first answer or failure, then on each change. */
   readonly onReachable: (reachable: boolean, reason?: string) => void;
   /** @default DEFAULT_BACKOFF */
@@ -95,7 +95,7 @@ export function watchInstancePods(options: PodWatchOptions): PodWatch {
           for (const pod of list.pods) pods.set(pod.uid, pod);
           version = list.resourceVersion;
           setReachable(true);
-          options.onPods([...pods.values()]);
+          options.onPods([...pods.values()], list.serverTime);
         }
         const started = clock();
         const end = await options.source.watchPods(

@@ -28,6 +28,8 @@ const THREE: Member[] = [
 /** A discovery the test drives: its members, and whether it was stopped. */
 class FakeNodes implements ClusterNodes {
   members: Member[] | undefined;
+  /** When the instance stops forming, as the first list showed (undefined: it had formed). */
+  forming: number | undefined;
   stopped = false;
   asked: ClusterNodesOptions | undefined;
   private readonly listeners: Array<(m: Member[]) => void> = [];
@@ -41,6 +43,7 @@ class FakeNodes implements ClusterNodes {
   current = (): Member[] | undefined => this.members;
   onChange = (listener: (m: Member[]) => void): void => void this.listeners.push(listener);
   listed = (): Promise<void> => this.listedPromise;
+  formingUntil = (): number | undefined => this.forming;
   stop = async (): Promise<void> => void (this.stopped = true);
   /** The API lists these members now. */
   set(members: Member[]): void {
@@ -248,4 +251,82 @@ test('a kept file that does not pass is ignored: cluster ranks by the hash', asy
   expect(w.files.get('/s/keepalived.conf')).toMatch(/by the node name's hash/);
   w.child.exit(0);
   await done;
+});
+
+describe('an instance still forming (see forming.ts)', () => {
+  const delays = (config: string | undefined): string[] => [
+    ...new Set([...(config ?? '').matchAll(/^ {2}(preempt_delay \d+|nopreempt)$/gm)].map((m) => m[1]!)),
+  ];
+
+  test('no preempt delay until it has formed, then the delay it was given, by one reload', async () => {
+    const nodes = new FakeNodes(THREE);
+    nodes.forming = Date.now() + 400;
+    const w = world(ENV, nodes);
+    const done = runAgent({ stateDir: '/s' }, w.deps);
+    await tick();
+    const before = w.files.get('/s/keepalived.conf')!;
+    expect(delays(before)).toEqual(['preempt_delay 0']);
+    expect(w.out[0]).toBe(
+      'ipfailover: the instance is forming (its pods were all created in the last 120 s), so this node takes its groups without a preempt delay for 1 s, then with preempt_delay 300',
+    );
+    w.child.print('Mon Nov 24 10:00:00 2026: Startup complete');
+    await tick(300);
+    expect(w.child.signals).toEqual([]);
+    await tick(1300); // the window's end, then the reloader's gathering
+    expect(w.child.signals).toEqual(['SIGHUP']);
+    const after = w.files.get('/s/keepalived.conf')!;
+    expect(delays(after)).toEqual(['preempt_delay 300']);
+    // Only the delay changed.
+    expect(after.replace(/preempt_delay \d+/g, '')).toBe(before.replace(/preempt_delay \d+/g, ''));
+    expect(after).not.toBe(before);
+    expect(w.out).toContainEqual(
+      'ipfailover: the instance has formed, so preempt_delay 300 again: first choice of 2 of 6 group(s) among 3 nodes (read from the cluster); reloading keepalived (the VIPs it holds stay)',
+    );
+    w.child.exit(0);
+    await done;
+  });
+
+  test('nodes that change while it forms are rendered without the delay too', async () => {
+    const nodes = new FakeNodes(THREE.slice(0, 2));
+    nodes.forming = Date.now() + 60_000;
+    const w = world(ENV, nodes);
+    const done = runAgent({ stateDir: '/s' }, w.deps);
+    await tick();
+    w.child.print('Mon Nov 24 10:00:00 2026: Startup complete');
+    nodes.set(THREE);
+    await tick(1200);
+    expect(w.child.signals).toEqual(['SIGHUP']);
+    expect(delays(w.files.get('/s/keepalived.conf'))).toEqual(['preempt_delay 0']);
+    w.child.exit(0);
+    await done; // and the window's timer does not keep the process alive
+  });
+
+  test('formed, nopreempt, or stopped before the end: the delay as given, and no reload for it', async () => {
+    for (const [forming, preemption] of [
+      [undefined, 'preempt_delay 300'],
+      [Date.now() + 200, 'nopreempt'],
+    ] as const) {
+      const nodes = new FakeNodes(THREE);
+      nodes.forming = forming;
+      const w = world({ ...ENV, OPENSHIFT_HA_PREEMPTION: preemption }, nodes);
+      const done = runAgent({ stateDir: '/s' }, w.deps);
+      await tick();
+      w.child.print('Mon Nov 24 10:00:00 2026: Startup complete');
+      expect(delays(w.files.get('/s/keepalived.conf'))).toEqual([preemption]);
+      expect(w.out.join('\n')).not.toMatch(/forming|formed/);
+      await tick(1500);
+      expect(w.child.signals).toEqual([]);
+      w.child.exit(0);
+      await done;
+    }
+    const nodes = new FakeNodes(THREE);
+    nodes.forming = Date.now() + 300;
+    const w = world(ENV, nodes);
+    const done = runAgent({ stateDir: '/s' }, w.deps);
+    await tick();
+    w.child.exit(0);
+    await done;
+    await tick(400);
+    expect(w.out.join('\n')).not.toMatch(/has formed/);
+  });
 });

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverClusterNodes, type ClusterNodes } from '../../lib/agent/cluster-nodes';
+import { FORMING_WINDOW_MS } from '../../lib/agent/forming';
 import type { Member } from '../../lib/agent/membership';
 import { KubeApiStandIn, makeStandInFiles, type StandInFiles } from '../support/kube-api-stand-in';
 
@@ -82,6 +83,37 @@ test('the first list is there at start; changes are told', async () => {
   await until('worker-2', () => seen.length === 1);
   expect(seen).toEqual([['worker-0', 'worker-1', 'worker-2']]);
   expect(errors).toEqual([]);
+});
+
+test("forming: from the first list's pod ages on the server's clock, three hours ahead of the node's", async () => {
+  await standIn.close();
+  standIn = new KubeApiStandIn({
+    namespace: NAMESPACE,
+    token: 'token',
+    keyFile: files.keyFile,
+    certFile: files.certFile,
+    clockAheadMs: 3 * 3_600_000,
+  });
+  port = await standIn.listen('127.0.0.1');
+  standIn.addPod({ name: 'a', labels: LABELS, nodeName: 'worker-0', ip: '192.0.2.1', createdSecondsAgo: 30 });
+  standIn.addPod({ name: 'b', labels: LABELS, nodeName: 'worker-1', ip: '192.0.2.2', createdSecondsAgo: 10 });
+  const before = Date.now();
+  const found = await discover();
+  // 120 s after the older pod: about 90 s from now (the server's times are to the second).
+  const left = found.formingUntil()! - before;
+  expect(left).toBeGreaterThan(FORMING_WINDOW_MS - 30_000 - 2000);
+  expect(left).toBeLessThan(FORMING_WINDOW_MS - 30_000 + 2000);
+  // Later lists and changes do not move it: it is what the node found when it started.
+  const until0 = found.formingUntil();
+  standIn.addPod({ name: 'c', labels: LABELS, nodeName: 'worker-2', ip: '192.0.2.3' });
+  await until('worker-2', () => names(found.current())?.length === 3);
+  expect(found.formingUntil()).toBe(until0);
+});
+
+test('formed: a pod older than the window, none forming', async () => {
+  standIn.addPod({ name: 'a', labels: LABELS, nodeName: 'worker-0', ip: '192.0.2.1', createdSecondsAgo: 3600 });
+  standIn.addPod({ name: 'b', labels: LABELS, nodeName: 'worker-1', ip: '192.0.2.2' });
+  expect((await discover()).formingUntil()).toBeUndefined();
 });
 
 test('no API server in the environment: the reason, nothing started', async () => {

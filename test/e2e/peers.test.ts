@@ -85,12 +85,24 @@ suite(`peers from the cluster, on three network-namespace nodes${reason ? ` (ski
     cluster?.destroy();
   });
 
-  const podOf = (i: number, suffix = 'a'): Parameters<ApiStandIn['addPod']>[0] => ({
+  /** Node `i`'s pod, by default of an instance that has run for an hour (formed: see forming.ts). */
+  const podOf = (i: number, suffix = 'a', createdSecondsAgo = 3600): Parameters<ApiStandIn['addPod']>[0] => ({
     name: `e2e-${suffix}${i}`,
     labels: LABELS,
     nodeName: NAMES[i]!,
     ip: cluster.address(i),
+    createdSecondsAgo,
   });
+
+  /** Starts the agents one after another, `gapMs` apart, as the pods of one rollout come up. */
+  async function startApart(gapMs: number, e: Record<string, string>): Promise<Agent[]> {
+    const agents: Agent[] = [];
+    for (const i of [0, 1, 2]) {
+      if (i > 0) await new Promise((r) => setTimeout(r, gapMs));
+      agents.push(start(i, e));
+    }
+    return agents;
+  }
 
   const start = (i: number, e: Record<string, string>): Agent =>
     startAgentNamed(cluster, i, e, NAMES[i]!, api.serviceAccountDir);
@@ -124,6 +136,67 @@ suite(`peers from the cluster, on three network-namespace nodes${reason ? ` (ski
       );
     expect((await api.stats()).lists).toBe(3);
   }, 90_000);
+
+  test('a fresh deployment whose nodes start 1 s apart, with the default 300 s preempt delay: 4-4-4 at once', async () => {
+    // The first node up takes every group within 0.3 s (0.1 s adverts); without the forming
+    // window the later ones would wait 300 s to take theirs back: 12-0-0.
+    for (const i of [0, 1, 2]) await api.addPod(podOf(i, 'a', 0));
+    const agents = await startApart(1000, env('cluster', { OPENSHIFT_HA_PREEMPTION: 'preempt_delay 300' }));
+    await exactPlacement([0, 1, 2], 15_000);
+    expect(perNode(cluster)).toEqual([4, 4, 4]);
+    for (const a of agents) {
+      expect(a.lines).toContainEqual(
+        expect.stringMatching(
+          /^ipfailover: the instance is forming .* without a preempt delay for 1[12]\d s, then with preempt_delay 300$/,
+        ),
+      );
+      expect(configOf(agents.indexOf(a))).toContain('preempt_delay 0\n');
+    }
+  }, 90_000);
+
+  test('the window ends: one reload to the delay given, no VIP moves; a node back in the formed instance waits it out', async () => {
+    // Pods created 114 s ago: the instance forms for 6 s more.
+    for (const i of [0, 1, 2]) await api.addPod(podOf(i, 'a', 114));
+    const e = env('cluster', { OPENSHIFT_HA_PREEMPTION: 'preempt_delay 300' });
+    const agents = await startApart(1000, e);
+    await exactPlacement([0, 1, 2], 15_000);
+    const watch = new HolderWatch(cluster.nodes);
+    const from = Date.now();
+    await waitFor(
+      'each node reloaded once the instance formed',
+      () => agents.every((a) => a.lines.some((l) => /has formed, so preempt_delay 300 again/.test(l))),
+      20_000,
+    );
+    await new Promise((r) => setTimeout(r, 2500)); // the reload done, and some adverts after it
+    watch.stop();
+    for (const [i, a] of agents.entries()) {
+      expect(reloads(a)).toHaveLength(1);
+      expect(configOf(i)).toContain('preempt_delay 300\n');
+      expect(configOf(i)).not.toContain('preempt_delay 0\n');
+    }
+    expect(holders(cluster)).toEqual(firstChoices([0, 1, 2]));
+    for (const vip of VIPS) {
+      const seen = vipWindow(watch.samples, vip, from, Date.now());
+      expect([vip, seen.unservedSamples, seen.doubles]).toEqual([vip, 0, []]);
+    }
+
+    // node4 stops (its groups go to the others) and comes back to an instance that has formed:
+    // it keeps the delay, so the others keep its groups (for 300 s; watched for 5).
+    agents[2]!.child.kill('SIGTERM');
+    expect(await agents[2]!.exited).toBe(0);
+    await waitFor(
+      "node4's groups on the others",
+      () => perNode(cluster)[2] === 0 && cluster.oneOwnerEach(VIPS),
+      10_000,
+    );
+    const placed = holders(cluster);
+    const back = start(2, e);
+    await waitFor('node4 back', () => back.lines.some((l) => l.includes('keepalived running')), 15_000);
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(holders(cluster)).toEqual(placed);
+    expect(back.lines.join('\n')).not.toMatch(/forming/);
+    expect(configOf(2)).toContain('preempt_delay 300\n');
+  }, 120_000);
 
   test('automatic unicast where multicast is dropped: 4-4-4; a node lost and back changes no survivor', async () => {
     await dropMulticastAndListPods();
