@@ -1,11 +1,15 @@
 /**
  * Balance at start-up, with random node names: three network-namespace nodes start the real
- * agent and keepalived together, 20 times, each time with new node names, and the bench counts
- * the VRRP groups each node masters once the election has settled. Three ways of ranking:
+ * agent and keepalived as the pods of one new deployment do, each at a random moment within
+ * 2 s (image pulls and scheduling spread a real rollout at least as much), 20 times, each time
+ * with new node names and new pods, and the bench counts the VRRP groups each node masters once
+ * the election has settled. Default profile: 1 s adverts, preempt_delay 300. Four rows:
  *
  * - `static` without a peer list: the node name's hash (OpenShift's default, multicast), where
  *   two names sharing a rank (7 in 9 with three random names) pile groups on one node;
- * - `cluster`: the nodes read from the API stand-in (multicast);
+ * - `cluster` with pods an hour old: exact ranks, but no forming window (see
+ *   lib/agent/forming.ts), so the preempt delay holds from the start: the baseline for the next;
+ * - `cluster`: the nodes read from the API stand-in (multicast), a new deployment;
  * - `clusterUnicast`: the same, VRRP unicast to them.
  *
  * Then, from the rank algorithm alone, how many groups move between the nodes already there when
@@ -18,13 +22,24 @@ import { ApiStandIn, startAgentNamed } from '../test/e2e/api-stand-in';
 import { Cluster, buildCli, skipReason, waitFor, type Agent } from '../test/e2e/cluster';
 
 const TRIALS = 20;
+/** Each agent starts at a random moment within this long of the first. */
+const SPREAD_MS = 2000;
 const GROUPS = 12;
 const VIPS = Array.from({ length: GROUPS }, (_, i) => `192.0.2.${101 + i}`);
-const MODES = ['static', 'cluster', 'clusterUnicast'] as const;
+/** A way of ranking, and whether the pods are new (a forming instance) or an hour old (the baseline). */
+const MODES = ['static', 'clusterFormed', 'cluster', 'clusterUnicast'] as const;
 type Mode = (typeof MODES)[number];
+const PEERS: Record<Mode, string> = {
+  static: 'static',
+  clusterFormed: 'cluster',
+  cluster: 'cluster',
+  clusterUnicast: 'clusterUnicast',
+};
 
 const WORDS: Record<Mode, string> = {
   static: "name hash (static, multicast: today's default without the API)",
+  clusterFormed:
+    'cluster, pods an hour old (no forming window: the preempt delay from the start, as before it; the baseline)',
   cluster: 'cluster (nodes from the API, multicast)',
   clusterUnicast: 'clusterUnicast (nodes from the API, unicast)',
 };
@@ -36,7 +51,7 @@ function env(mode: Mode): Record<string, string> {
     OPENSHIFT_HA_REPLICA_COUNT: '3',
     OPENSHIFT_HA_MONITOR_PORT: '0',
     OPENSHIFT_HA_IPTABLES_CHAIN: '',
-    IPFAILOVER_PEERS: mode,
+    IPFAILOVER_PEERS: PEERS[mode],
     ...ApiStandIn.env(),
   };
 }
@@ -51,8 +66,13 @@ function loads(cluster: Cluster): number[] {
     .sort((a, b) => b - a);
 }
 
-/** Start-up `trial` of `mode`: new names, new pods, three agents together; the loads once settled. */
-async function startUp(cluster: Cluster, api: ApiStandIn, mode: Mode, trial: number): Promise<number[]> {
+/** Start-up `trial` of `mode`: new names, new pods, three agents within SPREAD_MS; the loads once settled, and the spread. */
+async function startUp(
+  cluster: Cluster,
+  api: ApiStandIn,
+  mode: Mode,
+  trial: number,
+): Promise<{ loads: number[]; spreadMs: number }> {
   const names = [0, 1, 2].map(() => `worker-${randomBytes(3).toString('hex')}`);
   for (const [i, name] of names.entries())
     await api.addPod({
@@ -60,10 +80,16 @@ async function startUp(cluster: Cluster, api: ApiStandIn, mode: Mode, trial: num
       labels: { ipfailover: 'bench' },
       nodeName: name,
       ip: cluster.address(i),
+      ...(mode === 'clusterFormed' && { createdSecondsAgo: 3600 }),
     });
-  const agents: Agent[] = names.map((name, i) =>
-    startAgentNamed(cluster, i, env(mode), name, api.serviceAccountDir, `${mode}-${trial}-${i}`),
+  const offsets = names.map(() => Math.random() * SPREAD_MS);
+  const agents: Agent[] = await Promise.all(
+    names.map(async (name, i) => {
+      await new Promise((r) => setTimeout(r, offsets[i]));
+      return startAgentNamed(cluster, i, env(mode), name, api.serviceAccountDir, `${mode}-${trial}-${i}`);
+    }),
   );
+  const spreadMs = Math.max(...offsets) - Math.min(...offsets);
   await waitFor('every VIP held once', () => cluster.oneOwnerEach(VIPS), 30_000);
   // Settled: the same placement over three advert intervals.
   let placed = JSON.stringify([...cluster.owners(VIPS).entries()]);
@@ -77,7 +103,7 @@ async function startUp(cluster: Cluster, api: ApiStandIn, mode: Mode, trial: num
   for (const a of agents) a.child.kill('SIGTERM');
   await Promise.all(agents.map((a) => a.exited));
   for (const i of [0, 1, 2]) await api.send({ op: 'deletePod', name: `bench-${trial}-${i}` });
-  return result;
+  return { loads: result, spreadMs };
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -119,7 +145,7 @@ export async function benchPeers(): Promise<string[]> {
   if (skip !== undefined) return [...lines, `start-ups skipped: ${skip}`];
   const cli = buildCli();
   lines.push(
-    `${TRIALS} start-ups of 3 nodes with random names, ${GROUPS} VIPs in ${GROUPS} groups, default profile; no node should master more than ceil(${GROUPS} / 3) = ${Math.ceil(GROUPS / 3)}`,
+    `${TRIALS} start-ups of 3 nodes with random names, each agent started at a random moment within ${SPREAD_MS / 1000} s, ${GROUPS} VIPs in ${GROUPS} groups, default profile (1 s adverts, preempt_delay 300); no node should master more than ceil(${GROUPS} / 3) = ${Math.ceil(GROUPS / 3)}`,
   );
   for (const mode of MODES) {
     const cluster = new Cluster('ipfbp', 3, cli);
@@ -128,14 +154,16 @@ export async function benchPeers(): Promise<string[]> {
       cluster.up();
       api = await ApiStandIn.start(cluster);
       const busiest: number[] = [];
+      const spreads: number[] = [];
       let exact = 0;
       for (let t = 0; t < TRIALS; t++) {
         const result = await startUp(cluster, api, mode, t);
-        busiest.push(result[0]!);
-        if (result.join() === '4,4,4') exact++;
+        busiest.push(result.loads[0]!);
+        spreads.push(result.spreadMs / 1000);
+        if (result.loads.join() === '4,4,4') exact++;
       }
       lines.push(
-        `${WORDS[mode]}: busiest node median ${median(busiest)}, max ${Math.max(...busiest)} groups; 4-4-4 in ${exact} of ${TRIALS} (busiest per start-up: ${busiest.join(' ')})`,
+        `${WORDS[mode]}: busiest node median ${median(busiest)}, max ${Math.max(...busiest)} groups; 4-4-4 in ${exact} of ${TRIALS} (busiest per start-up: ${busiest.join(' ')}; first to last agent started ${Math.min(...spreads).toFixed(2)}-${Math.max(...spreads).toFixed(2)} s apart)`,
       );
     } finally {
       api?.stop();
