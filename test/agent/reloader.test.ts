@@ -19,6 +19,13 @@ function fakeChild(): ChildLike & { signals: string[] } {
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+// A reload that keepalived never confirms keeps a 10 s timer; stopping each reloader clears it, as
+// the agent does, so the test worker exits when the tests are done (jest forced it out before).
+const made: Reloader[] = [];
+afterEach(() => {
+  for (const reloader of made.splice(0)) reloader.stop();
+});
+
 function setup(write: (config: string) => string | undefined = () => undefined) {
   const written: string[] = [];
   const log: string[] = [];
@@ -34,6 +41,7 @@ function setup(write: (config: string) => string | undefined = () => undefined) 
     logError: (l) => errors.push(l),
     gatherMs: 20,
   });
+  made.push(reloader);
   const child = fakeChild();
   reloader.attach(child);
   return { reloader, child, written, log, errors };
