@@ -172,15 +172,32 @@ interface Run {
 
 const durations: Array<[string, number]> = [];
 
-/** Runs a command in `cwd`, timed; fails with its output unless it exits 0. */
-function run(label: string, command: string, args: readonly string[], cwd: string): Run {
+/**
+ * The environment of a user's shell: this process's, without what jest and `.ci/run` add (a test
+ * runner's variables turn the VRRP ID lock off, `CI` freezes it), unless `extra` sets them again.
+ */
+function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env))
+    if (/^(JEST_|VITEST|NODE_TEST_CONTEXT$|CI$|IPFAILOVER_LOCK_)/.test(name)) delete env[name];
+  return { ...env, ...extra };
+}
+
+/** Runs a command in `cwd`, timed, as a user's shell would; fails with its output unless it exits 0. */
+function run(
+  label: string,
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  extraEnv: Record<string, string> = {},
+): Run {
   const start = Date.now();
   const result = spawnSync(command, args, {
     cwd,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     // No upgrade or update checks: this machine reaches the npm registry and nothing else.
-    env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false', NO_COLOR: '1', npm_config_update_notifier: 'false' },
+    env: userEnv({ CDK8S_CHECK_UPGRADE: 'false', NO_COLOR: '1', npm_config_update_notifier: 'false', ...extraEnv }),
   });
   const seconds = (Date.now() - start) / 1000;
   durations.push([label, seconds]);
@@ -346,11 +363,45 @@ describe('a `cdk8s init typescript-app` project', () => {
     expect(objects.find((o) => o.kind === 'Network')?.metadata.name).toBe('cluster');
   }, 300_000);
 
+  test('the first synth writes the VRRP ID lock beside cdk8s.yaml; under CI the next one holds to it', () => {
+    const lockPath = join(dir, 'ipfailover.lock.json');
+    const lock = readFileSync(lockPath, 'utf8');
+    expect(JSON.parse(lock)).toMatchObject({
+      vrrpIds: { 'default/ipf-ha-router': '1..5', 'default/ipf-cache-vips': expect.stringMatching(/^6(\.\.\d+)?$/) },
+    });
+    // Unchanged under CI (frozen): the synth passes and the file is the same bytes.
+    run('cdk8s project: CI=true npx cdk8s synth', 'npx', ['cdk8s', 'synth', '--no-check-upgrade'], dir, { CI: 'true' });
+    expect(readFileSync(lockPath, 'utf8')).toBe(lock);
+    // An instance the committed file does not record fails the synth under CI, naming it.
+    const parsed = JSON.parse(lock) as { vrrpIds: Record<string, string> };
+    delete parsed.vrrpIds['default/ipf-cache-vips'];
+    writeFileSync(lockPath, JSON.stringify(parsed, null, 2));
+    const frozen = spawnSync('npx', ['cdk8s', 'synth', '--no-check-upgrade'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: userEnv({ CDK8S_CHECK_UPGRADE: 'false', NO_COLOR: '1', CI: 'true' }),
+    });
+    expect(frozen.status).not.toBe(0);
+    expect(`${frozen.stdout}${frozen.stderr}`).toMatch(/default\/ipf-cache-vips VRRP IDs 6.*frozen/);
+    // cdk8s empties dist/ before it synthesizes, so a failed synth leaves none: synth again.
+    writeFileSync(lockPath, lock);
+    run('cdk8s project: npx cdk8s synth', 'npx', ['cdk8s', 'synth', '--no-check-upgrade'], dir, { CI: 'true' });
+    expect(readFileSync(lockPath, 'utf8')).toBe(lock);
+  }, 300_000);
+
   test('the installed `ipfailover plan` reports the synthesized instances', () => {
     const plan = run('cdk8s project: npx ipfailover plan dist/', 'npx', ['ipfailover', 'plan', 'dist/'], dir);
     expect(plan.stdout).toMatch(/^INSTANCE\s+VIPS\s+GROUPS\s+VRRP IDS\s+MONITOR\s+REPLICAS$/m);
     expect(plan.stdout).toMatch(/^default\/ipf-ha-router\s+203\.0\.113\.101-105\s+5\s+1\.\.5\s+80\s+3$/m);
     expect(plan.stdout).toMatch(/^default\/ipf-cache-vips\s+203\.0\.113\.110\s+1\s+6\s+9736\s+2$/m);
+    // Against the lock the synth wrote: nothing renumbered (exit 0).
+    const locked = run(
+      'cdk8s project: npx ipfailover plan --lock',
+      'npx',
+      ['ipfailover', 'plan', '--lock', 'ipfailover.lock.json', 'dist/'],
+      dir,
+    );
+    expect(locked.stdout).toMatch(/^default\/ipf-ha-router\s/m);
   }, 120_000);
 });
 
