@@ -72,6 +72,7 @@ export async function discoverClusterNodes(options: ClusterNodesOptions): Promis
     ...(options.graceMs !== undefined && { graceMs: options.graceMs }),
     ...(options.clock !== undefined && { clock: options.clock }),
   });
+  const clock = options.clock ?? Date.now;
   const listeners: Array<(members: Member[]) => void> = [];
   let expiry: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -89,7 +90,7 @@ export async function discoverClusterNodes(options: ClusterNodesOptions): Promis
         if (membership.expire()) notify();
         scheduleExpiry();
       },
-      Math.max(0, at - (options.clock ?? Date.now)()),
+      Math.max(0, at - clock()),
     );
   };
   let outages = 0;
@@ -99,7 +100,7 @@ export async function discoverClusterNodes(options: ClusterNodesOptions): Promis
     selector: labelSelector(options.labels),
     onPods: (pods, listedAt) => {
       const first = !membership.known;
-      if (first) forming = formingEnd(pods, listedAt, (options.clock ?? Date.now)());
+      if (first) forming = formingEnd(pods, listedAt, clock());
       const changed = membership.update(pods);
       scheduleExpiry();
       if (first) firstList();
