@@ -3,6 +3,7 @@
  * checked, every problem reported (none thrown).
  */
 import { DEFAULTS } from '../model/defaults';
+import type { Mutable } from '../support/plain-data';
 import {
   checkDnsLabel,
   checkDnsSubdomain,
@@ -133,6 +134,23 @@ const CHECKS_AFTER: Partial<Record<SettingKey, (c: PropChecker, props: IpFailove
   },
 };
 
+/** One row's step in {@link settingsFromProps}, worked out once per process instead of once per instance. */
+interface PropStep {
+  readonly key: SettingKey;
+  readonly row: AnySettingRow;
+  /** The validator of a given prop: the row's `checkProp`, else its `check`, else none. */
+  readonly check: (value: unknown) => Problem | undefined;
+  readonly after: ((c: PropChecker, props: IpFailoverOptions) => void) | undefined;
+}
+
+/** The rows the props set, in the props' check order (the planner assigns the others). */
+const PROP_STEPS: readonly PropStep[] = keysInOrder(PROPS_CHECK_ORDER)
+  .filter((key) => !rowOf(key).assignedByPlanner)
+  .map((key) => {
+    const row = rowOf(key);
+    return { key, row, check: row.checkProp ?? row.check ?? (() => undefined), after: CHECKS_AFTER[key] };
+  });
+
 /**
  * The agent settings of the props, one setting row at a time: a row's hook where it has one,
  * else the given prop if its check accepts it, else the row's default. Only given props are
@@ -144,25 +162,17 @@ function settingsFromProps(
   identity: ResolvedIdentity,
 ): Omit<AgentSettings, 'vrrpIdOffset'> {
   const settings: Partial<Record<SettingKey, unknown>> = {};
-  for (const key of keysInOrder(PROPS_CHECK_ORDER)) {
-    const row = rowOf(key);
-    if (row.assignedByPlanner) continue;
+  for (const { key, row, check, after } of PROP_STEPS) {
     const given = row.prop === undefined ? undefined : props[row.prop];
     const value = row.fromProps
       ? row.fromProps(given, c, identity, settings as Partial<AgentSettings>)
       : row.prop === undefined
         ? row.default
-        : settingFromProp(c, row, given);
+        : (c.valid<AgentSettings[SettingKey]>(row.prop, given, check) ?? row.default);
     if (value !== undefined) settings[key] = value;
-    CHECKS_AFTER[key]?.(c, props);
+    after?.(c, props);
   }
   return settings as unknown as Omit<AgentSettings, 'vrrpIdOffset'>;
-}
-
-/** A plain row's value: the given prop when its check accepts it, else the default. */
-function settingFromProp(c: PropChecker, row: AnySettingRow, given: unknown): AgentSettings[SettingKey] {
-  const check = (value: unknown): Problem | undefined => (row.checkProp ?? row.check)?.(value);
-  return c.valid<AgentSettings[SettingKey]>(row.prop!, given, check) ?? row.default;
 }
 
 /** Props that are not an object at all (a JavaScript caller passing nothing, or a string). */
@@ -239,12 +249,11 @@ export function normalize(props: IpFailoverOptions, context: InstanceContext): N
   const vipGroups = Math.min(vipGroupsGiven ?? parsed.vips.length, parsed.vips.length);
   const groupsKnown = parsed.problems.length === 0 && (props.vipGroups === undefined || vipGroupsGiven !== undefined);
   const requestedVrrpIdOffset = c.valid<number>('vrrpIdOffset', props.vrrpIdOffset, checkVrrpIdOffset);
-  const stack: StackFacts = {
-    ...(nameOk && namespaceOk && { name, namespace }),
-    virtualIps: parsed.vips,
-    ...(groupsKnown && { vipGroups }),
-    ...(requestedVrrpIdOffset !== undefined && { requestedVrrpIdOffset }),
-  };
+  // Optional members assigned one by one, in this order, rather than spread (see Mutable).
+  const stack: Mutable<StackFacts> =
+    nameOk && namespaceOk ? { name, namespace, virtualIps: parsed.vips } : { virtualIps: parsed.vips };
+  if (groupsKnown) stack.vipGroups = vipGroups;
+  if (requestedVrrpIdOffset !== undefined) stack.requestedVrrpIdOffset = requestedVrrpIdOffset;
 
   const settings = settingsFromProps(c, props, { name, virtualIps: parsed.vips, vipGroups });
   const image = c.valid<string>('image', props.image, checkImage) ?? DEFAULTS.image;
@@ -262,9 +271,17 @@ export function normalize(props: IpFailoverOptions, context: InstanceContext): N
   const problems =
     requestedVrrpIdOffset === undefined
       ? crossCheck(settings)
-      : [...crossCheck(settings), ...checkIdRange({ ...settings, vrrpIdOffset: requestedVrrpIdOffset })];
+      : [
+          ...crossCheck(settings),
+          ...checkIdRange({
+            vrrpIdOffset: requestedVrrpIdOffset,
+            vipGroups: settings.vipGroups,
+            excludedVrrpIds: settings.excludedVrrpIds,
+          }),
+        ];
   for (const p of problems) c.check(rowOf(p.key).prop ?? p.key, p);
-  const spec: FailoverSpec = {
+  // Members in the order they always had: the optional ones between nodeSelector and settings.
+  const spec = {
     name,
     namespace,
     image,
@@ -273,11 +290,11 @@ export function normalize(props: IpFailoverOptions, context: InstanceContext): N
     strategy,
     monitoring,
     nodeSelector: props.nodeSelector ?? DEFAULTS.nodeSelector,
-    ...(props.checkScript && { checkScript: props.checkScript }),
-    ...(props.notifyScript && { notifyScript: props.notifyScript }),
-    ...(requestedVrrpIdOffset !== undefined && { requestedVrrpIdOffset }),
-    settings,
-  };
+  } as Mutable<FailoverSpec>;
+  if (props.checkScript) spec.checkScript = props.checkScript;
+  if (props.notifyScript) spec.notifyScript = props.notifyScript;
+  if (requestedVrrpIdOffset !== undefined) spec.requestedVrrpIdOffset = requestedVrrpIdOffset;
+  spec.settings = settings;
   const inlineBytes = configMapBytes(inlineScriptData(spec));
   if (inlineBytes > MAX_CONFIGMAP_BYTES) {
     const field = 'inline' in (props.checkScript ?? {}) ? 'checkScript' : 'notifyScript';
