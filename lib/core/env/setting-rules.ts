@@ -27,11 +27,12 @@ export function groupsOf(settings: Pick<AgentSettings, 'virtualIps' | 'vipGroups
  * excluded ID bumps the offset for that group and every later one.
  */
 export function vrrpIdsOf(settings: Pick<AgentSettings, 'vrrpIdOffset' | 'vipGroups' | 'excludedVrrpIds'>): number[] {
-  const excluded = new Set(settings.excludedVrrpIds);
+  // Most instances exclude nothing: no Set for them.
+  const excluded = settings.excludedVrrpIds.length > 0 ? new Set(settings.excludedVrrpIds) : undefined;
   const ids: number[] = [];
   let offset = settings.vrrpIdOffset;
   for (let i = 1; i <= settings.vipGroups; i++) {
-    while (excluded.has(offset + i)) offset++;
+    while (excluded?.has(offset + i)) offset++;
     ids.push(offset + i);
   }
   return ids;
@@ -44,8 +45,9 @@ export function readsClusterNodes(settings: Pick<AgentSettings, 'peers' | 'unica
 
 /** The one address family of a VIP list, or a problem when it mixes families. */
 export function familyOfVips(vips: readonly string[]): IpFamily | Problem {
-  const families = new Set(vips.map(familyOfText));
-  if (families.size <= 1) return families.values().next().value ?? 'ipv4';
+  // A loop rather than a Set of the families: this runs once per instance.
+  const family = vips.length > 0 ? familyOfText(vips[0]!) : 'ipv4';
+  if (vips.every((vip) => familyOfText(vip) === family)) return family;
   return {
     value: vips.join(','),
     problem: 'mixes IPv4 and IPv6 addresses',

@@ -14,6 +14,7 @@ import { MAX_CLUSTER_GROUPS, VRRP_ID_MAX, VRRP_ID_MIN } from '../model/limits';
 import type { Issue } from '../model/issues';
 import { normalize, type FailoverSpec, type InstanceContext, type StackFacts } from '../spec/normalize';
 import type { IpFailoverOptions } from '../model/props';
+import type { Mutable } from '../support/plain-data';
 import { groupsOf, vrrpIdsOf, type AgentSettings } from '../env/setting-rules';
 import { formatVirtualIps, parseVirtualIps } from '../rules/vip-range';
 import { formatIds, LOCK_ENV, lockKey, type AllocationLock } from './allocation-lock';
@@ -156,13 +157,15 @@ function resolveEntry(entry: IssueEntry, fixes: ReadonlyMap<PendingOffsetFix, nu
 
 /** The stack facts of a valid spec. */
 function factsOf(spec: FailoverSpec): StackFacts {
-  return {
+  const facts: Mutable<StackFacts> = {
     name: spec.name,
     namespace: spec.namespace,
     virtualIps: spec.settings.virtualIps,
     vipGroups: spec.settings.vipGroups,
-    ...(spec.requestedVrrpIdOffset !== undefined && { requestedVrrpIdOffset: spec.requestedVrrpIdOffset }),
   };
+  // Assigned, not spread: see Mutable.
+  if (spec.requestedVrrpIdOffset !== undefined) facts.requestedVrrpIdOffset = spec.requestedVrrpIdOffset;
+  return facts;
 }
 
 /** `no ID`, `only 1 ID`, `only 3 IDs`. */
@@ -274,13 +277,15 @@ export class Planner {
       spec && found.length === 0 && placement !== undefined ? this.claim(spec, context.path, placement) : undefined;
     if (found.length === 0 && plan) return { plan, issues: [] };
     const requested = stack.requestedVrrpIdOffset;
-    if (requested !== undefined && stack.vipGroups !== undefined && !found.some(isPending)) {
+    const overlaps = found.some(isPending);
+    if (requested !== undefined && stack.vipGroups !== undefined && !overlaps) {
       this.intended.push({ first: requested + 1, last: requested + stack.vipGroups });
     }
-    this.issuesByPath.set(context.path, [...(this.issuesByPath.get(context.path) ?? []), ...found]);
-    this.pending.push(...found.filter(isPending));
+    const earlier = this.issuesByPath.get(context.path);
+    this.issuesByPath.set(context.path, earlier === undefined ? found : [...earlier, ...found]);
+    if (overlaps) this.pending.push(...found.filter(isPending));
     // Eager callers (Pulumi) get the suggestion as it stands now: free of every earlier instance.
-    const fixes = found.some(isPending) ? this.suggestedOffsets() : NO_FIXES;
+    const fixes = overlaps ? this.suggestedOffsets() : NO_FIXES;
     return { issues: found.map((entry) => resolveEntry(entry, fixes)) };
   }
 
@@ -676,12 +681,15 @@ export class Planner {
     vips: readonly string[],
     issue: (field: string, value: unknown, problem: string, fix: string) => void,
   ): void {
-    const byOwner = new Map<string, string[]>();
+    // Made when a VIP is found taken: most instances share none, and a Map per instance shows.
+    let byOwner: Map<string, string[]> | undefined;
     for (const vip of vips) {
       const owner = this.vipOwner.get(vip);
-      if (owner !== undefined) byOwner.set(owner, [...(byOwner.get(owner) ?? []), vip]);
+      if (owner === undefined) continue;
+      byOwner ??= new Map();
+      byOwner.set(owner, [...(byOwner.get(owner) ?? []), vip]);
     }
-    for (const [owner, vips] of byOwner) {
+    for (const [owner, vips] of byOwner ?? []) {
       issue(
         'virtualIps',
         formatVirtualIps(vips),

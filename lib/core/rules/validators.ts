@@ -235,11 +235,13 @@ export function checkLabels(value: unknown, example: Readonly<Record<string, str
   return Object.entries(value).flatMap(([key, label]) => checkLabel(key, label) ?? []);
 }
 
+/** Stateless, so one for the process rather than one per instance. */
+const UTF8 = new TextEncoder();
+
 /** The bytes a ConfigMap's data takes, as the API server counts them (UTF-8). */
 export function configMapBytes(data: Readonly<Record<string, string>>): number {
-  const encoder = new TextEncoder();
   return Object.entries(data).reduce(
-    (sum, [key, value]) => sum + encoder.encode(key).length + encoder.encode(value).length,
+    (sum, [key, value]) => sum + UTF8.encode(key).length + UTF8.encode(value).length,
     0,
   );
 }
