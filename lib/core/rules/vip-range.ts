@@ -24,6 +24,8 @@ const NOT_A_VIP: Record<string, Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>> = {
 
 /** ipaddr.js's own test for the four-part decimal form, which it applies after a full parse. */
 const FOUR_PART_DECIMAL = /^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/;
+const DOT = '.'.charCodeAt(0);
+const ZERO = '0'.charCodeAt(0);
 
 function notAnAddress(text: string): Problem {
   return {
@@ -36,13 +38,16 @@ function notAnAddress(text: string): Problem {
 /** Parses one address strictly: four-part decimal IPv4 or IPv6, no zone, no CIDR. */
 export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | Problem {
   if (FOUR_PART_DECIMAL.test(text)) {
-    // One parse instead of isValidFourPartDecimal's validating parse and then another; it
-    // throws only for an octet over 255.
-    try {
-      return ipaddr.IPv4.parse(text);
-    } catch {
-      return notAnAddress(text);
+    // The octets are plain decimals here, so no parse by ipaddr.js (which matches the text with
+    // its own patterns again, then refuses only an octet over 255), and no split: read digit by
+    // digit, this is a quarter of the time.
+    const octets = [0];
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code === DOT) octets.push(0);
+      else octets[octets.length - 1] = octets[octets.length - 1]! * 10 + (code - ZERO);
     }
+    return octets.every((octet) => octet <= 255) ? new ipaddr.IPv4(octets) : notAnAddress(text);
   }
   if (!text.includes('.') && ipaddr.IPv6.isValid(text)) {
     const address = ipaddr.IPv6.parse(text);
@@ -115,9 +120,11 @@ function expandItem(item: string): string[] | Problem {
   if (item === '') return bad('is empty', 'remove the extra comma');
   if (item.includes('/')) return bad('is a CIDR', 'list addresses or ranges, or use ExternalIpPool for a CIDR');
   if (/\s/.test(item)) return bad('contains whitespace', 'separate items with commas');
-  const dashes = item.split('-');
-  if (dashes.length > 2) return bad('has more than one "-"', 'write a.b.c.d-e');
-  const [startText, endText] = dashes as [string, string | undefined];
+  // indexOf rather than split: this runs for every VIP.
+  const dash = item.indexOf('-');
+  if (dash >= 0 && item.includes('-', dash + 1)) return bad('has more than one "-"', 'write a.b.c.d-e');
+  const startText = dash < 0 ? item : item.slice(0, dash);
+  const endText = dash < 0 ? undefined : item.slice(dash + 1);
   const start = parseAddress(startText);
   if (isProblem(start))
     return endText === undefined
@@ -159,9 +166,10 @@ function expandItem(item: string): string[] | Problem {
  * is lenient: every bad item is reported, none is silently dropped.
  */
 export function parseVirtualIps(input: string | readonly string[]): VipListParse {
-  const items = (typeof input === 'string' ? [input] : input).flatMap((part) =>
-    part.split(',').map((item) => item.trim()),
-  );
+  const items: string[] = [];
+  for (const part of typeof input === 'string' ? [input] : input) {
+    for (const item of part.split(',')) items.push(item.trim());
+  }
   if (items.every((item) => item === '')) {
     return {
       vips: [],

@@ -70,8 +70,10 @@ export interface Normalized {
 
 /** A construct id as a Kubernetes name: `GeoCache` → `geocache`, `geo_cache` → `geo-cache`. */
 export function nameFromId(id: string): string {
-  return id
-    .toLowerCase()
+  const lower = id.toLowerCase();
+  // Most ids are names already: the three passes below would change nothing.
+  if (/^[a-z0-9]+(-[a-z0-9]+)*$/.test(lower)) return lower;
+  return lower
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/-+/g, '-')
     .replace(/^-|-$/g, '');
