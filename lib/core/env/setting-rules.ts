@@ -63,13 +63,14 @@ export function crossCheck(settings: Omit<AgentSettings, 'vrrpIdOffset'>): Setti
   const problems: SettingProblem[] = [];
   const family = familyOfVips(settings.virtualIps);
   if (typeof family !== 'string') problems.push({ key: 'virtualIps', ...family });
-  const seenPeers = new Set<string>();
+  // No Set for the instances without peers, most of them.
+  const seenPeers = settings.unicastPeers.length > 0 ? new Set<string>() : undefined;
   for (const peer of settings.unicastPeers) {
     const bad = checkPeer(peer, typeof family === 'string' ? family : undefined);
     if (bad) problems.push({ key: 'unicastPeers', ...bad });
-    else if (seenPeers.has(peer))
+    else if (seenPeers!.has(peer))
       problems.push({ key: 'unicastPeers', value: peer, problem: 'is listed twice', fix: 'list each node once' });
-    seenPeers.add(peer);
+    seenPeers!.add(peer);
   }
   if (settings.unicastPeers.length > 0 && settings.unicastPeers.length < settings.replicas) {
     problems.push({

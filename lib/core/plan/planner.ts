@@ -689,14 +689,15 @@ export class Planner {
       byOwner ??= new Map();
       byOwner.set(owner, [...(byOwner.get(owner) ?? []), vip]);
     }
-    for (const [owner, vips] of byOwner ?? []) {
-      issue(
-        'virtualIps',
-        formatVirtualIps(vips),
-        `${vips.length > 1 ? 'are' : 'is'} already served by '${owner}'`,
-        'give each VIP to one instance only',
-      );
-    }
+    if (byOwner)
+      for (const [owner, vips] of byOwner) {
+        issue(
+          'virtualIps',
+          formatVirtualIps(vips),
+          `${vips.length > 1 ? 'are' : 'is'} already served by '${owner}'`,
+          'give each VIP to one instance only',
+        );
+      }
     const reserved = vips.filter((vip) => this.reservedVips.has(vip));
     if (reserved.length > 0) {
       issue(

@@ -41,11 +41,11 @@ export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | Problem 
     // The octets are plain decimals here, so no parse by ipaddr.js (which matches the text with
     // its own patterns again, then refuses only an octet over 255), and no split: read digit by
     // digit, this is a quarter of the time.
-    const octets = [0];
-    for (let i = 0; i < text.length; i++) {
+    const octets = [0, 0, 0, 0];
+    for (let i = 0, part = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
-      if (code === DOT) octets.push(0);
-      else octets[octets.length - 1] = octets[octets.length - 1]! * 10 + (code - ZERO);
+      if (code === DOT) part++;
+      else octets[part] = octets[part]! * 10 + (code - ZERO);
     }
     return octets.every((octet) => octet <= 255) ? new ipaddr.IPv4(octets) : notAnAddress(text);
   }
@@ -168,7 +168,9 @@ function expandItem(item: string): string[] | Problem {
 export function parseVirtualIps(input: string | readonly string[]): VipListParse {
   const items: string[] = [];
   for (const part of typeof input === 'string' ? [input] : input) {
-    for (const item of part.split(',')) items.push(item.trim());
+    // Most parts are one item: no split for them.
+    if (!part.includes(',')) items.push(part.trim());
+    else for (const item of part.split(',')) items.push(item.trim());
   }
   if (items.every((item) => item === '')) {
     return {
@@ -176,21 +178,15 @@ export function parseVirtualIps(input: string | readonly string[]): VipListParse
       problems: [{ value: input, problem: 'lists no address', fix: 'give at least one VIP, for example "192.0.2.10"' }],
     };
   }
-  const seen = new Set<string>();
   const vips: string[] = [];
   const problems: Problem[] = [];
   for (const item of items) {
     const expanded = expandItem(item);
-    if (isProblem(expanded)) {
-      problems.push(expanded);
-      continue;
-    }
-    for (const vip of expanded) {
-      if (!seen.has(vip)) vips.push(vip);
-      seen.add(vip);
-    }
+    if (isProblem(expanded)) problems.push(expanded);
+    else for (const vip of expanded) vips.push(vip);
   }
-  return { vips, problems };
+  // A Set keeps the first of each address in order; a single VIP, the common case, needs none.
+  return { vips: vips.length > 1 ? [...new Set(vips)] : vips, problems };
 }
 
 /**
