@@ -282,7 +282,8 @@ export class Planner {
       this.intended.push({ first: requested + 1, last: requested + stack.vipGroups });
     }
     const earlier = this.issuesByPath.get(context.path);
-    this.issuesByPath.set(context.path, earlier === undefined ? found : [...earlier, ...found]);
+    // A copy of its length: the list grown by push keeps room for 17 entries, for every instance.
+    this.issuesByPath.set(context.path, earlier === undefined ? found.slice() : [...earlier, ...found]);
     if (overlaps) this.pending.push(...found.filter(isPending));
     // Eager callers (Pulumi) get the suggestion as it stands now: free of every earlier instance.
     const fixes = overlaps ? this.suggestedOffsets() : NO_FIXES;
