@@ -170,7 +170,9 @@ export interface IpFailoverOptions {
   readonly notifyScript?: ScriptSource;
 
   /**
-   * Preemption strategy, `OPENSHIFT_HA_PREEMPTION`.
+   * Preemption strategy, `OPENSHIFT_HA_PREEMPTION`. With `peers` from the cluster, a delay is
+   * lifted while the instance forms (all its pods under 2 minutes old), so a new deployment's
+   * nodes take their own groups as they come up; a node that returns later waits the delay.
    * @default { delaySeconds: 300 } (`preempt_delay 300`)
    */
   readonly preemption?: Preemption;
