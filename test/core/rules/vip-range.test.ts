@@ -80,7 +80,9 @@ describe('parseVirtualIps', () => {
 
 const ipv4 = fc
   .tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255), fc.nat(255))
-  .filter(([a]) => a !== 127)
+  // Never loopback or link-local (169.254/16): the parser refuses those (a draw of 169.254.0.0
+  // once failed a run).
+  .filter(([a, b]) => a !== 127 && !(a === 169 && b === 254))
   .map((o) => o.join('.'));
 const ipv6 = fc
   .array(fc.nat(0xffff), { minLength: 8, maxLength: 8 })
