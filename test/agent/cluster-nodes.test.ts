@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { discoverClusterNodes, type ClusterNodes } from '../../lib/agent/cluster-nodes';
 import { FORMING_WINDOW_MS } from '../../lib/agent/forming';
 import type { Member } from '../../lib/agent/membership';
+import { waitFor } from '../support/wait-for';
 import { KubeApiStandIn, makeStandInFiles, type StandInFiles } from '../support/kube-api-stand-in';
 
 const NAMESPACE = 'ipfailover';
@@ -42,13 +43,8 @@ afterEach(async () => {
   await standIn.close();
 });
 
-async function until(what: string, condition: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Waits for `condition`, polled every 10 ms, up to `ms`. */
+const until = (what: string, condition: () => boolean, ms = 8000): Promise<void> => waitFor(what, condition, ms, 10);
 
 async function discover(env: Record<string, string> = {}): Promise<ClusterNodes> {
   const found = await discoverClusterNodes({

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeApi, type KubeEndpoint, type PodSummary } from '../../lib/agent/kube-api';
 import { watchInstancePods, type PodWatch } from '../../lib/agent/pod-watch';
+import { waitFor } from '../support/wait-for';
 import { KubeApiStandIn, makeStandInFiles, type StandInFiles } from '../support/kube-api-stand-in';
 
 const NAMESPACE = 'ipfailover';
@@ -40,13 +41,8 @@ afterEach(async () => {
   await standIn.close();
 });
 
-async function until(what: string, condition: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Waits for `condition`, polled every 10 ms, up to `ms`. */
+const until = (what: string, condition: () => boolean, ms = 5000): Promise<void> => waitFor(what, condition, ms, 10);
 
 /** Starts the loop, recording the last pods seen and every reachability call. */
 function start(): { pods: () => string[]; reach: Array<[boolean, string | undefined]> } {

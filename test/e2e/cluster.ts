@@ -87,14 +87,8 @@ export interface Agent {
   readonly exited: Promise<number | null>;
 }
 
-/** Polls `condition` every 25 ms until it holds or `timeoutMs` passes; throws on timeout. */
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** The e2e tests and benches wait with the suite's one poll loop (every 25 ms, 20 s by default). */
+export { waitFor } from '../support/wait-for';
 
 /** A switch and N nodes; see the file comment. */
 export class Cluster {
